@@ -1,0 +1,59 @@
+# The two commands: `make run` (serve the app with demo data) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/licensetree
+REDIS_URL ?= redis://127.0.0.1:6379/0
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: install run test test-fast test-pg lint chromium bench migrate clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var/mail var/broker/out var/broker/processed
+
+migrate: install var
+	$(PY) manage.py migrate --noinput
+
+# Serve on http://127.0.0.1:8000 with a Celery worker and beat on the file broker; Ctrl-C stops all three.
+run: migrate
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000  (mail goes to var/mail/, Ctrl-C stops everything)"
+	@trap 'kill -INT $$web $$worker $$beat 2>/dev/null; wait' INT TERM; \
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=1 --pool=solo & worker=$$!; \
+	$(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \
+	$(PY) manage.py runserver 127.0.0.1:8000 --noreload & web=$$!; \
+	wait
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@command -v /usr/bin/chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test-fast: install chromium
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -m "not postgres" -q
+
+test-pg: install
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) \
+	  $(PY) -m pytest -m postgres -q
+
+test: lint test-fast test-pg
+
+bench: migrate
+	$(PY) -m bench
+
+clean:
+	rm -rf var

@@ -1,0 +1,260 @@
+"""The Django admin for distributors: scoped like the web UI, every save through the services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group as AuthGroup
+from django.core.exceptions import PermissionDenied, ValidationError
+from mptt.admin import MPTTModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .dryrun import dry_run
+from .models import Group, Membership, User
+from .scoping import (
+    can_create_companies,
+    can_manage,
+    groups_manageable_by,
+    groups_visible_to,
+)
+
+admin.site.unregister(AuthGroup)
+admin.site.site_header = "Intercom licenses"
+
+
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+    def clean(self):
+        data = super().clean()
+        group = self.instance.group if self.instance.group_id else getattr(self, "parent_group", None)
+        if group is not None and data.get("role"):
+            try:
+                services._validate_role(group, data["role"])
+            except ValidationError as exc:
+                self.add_error("role", exc.messages)
+        return data
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    form = MembershipInlineForm
+    extra = 0
+    autocomplete_fields = ["user"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.parent_group = obj
+        return formset
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a role is added or removed, never edited in place
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and can_manage(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and can_manage(request.user, obj)
+
+
+class GroupAdminForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = ["name", "kind", "number", "description", "parent"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        request = self.request
+        try:
+            if self.instance.pk is None:
+                dry_run(services.group_create, parent=data.get("parent"), name=data.get("name", ""),
+                        kind=data.get("kind", ""), number=data.get("number", ""),
+                        description=data.get("description", ""), actor=request.user)
+            else:
+                original = Group.objects.get(pk=self.instance.pk)
+                dry_run(self._update_and_move, original=original, data=data, actor=request.user)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    self.add_error("parent" if field == "new_parent" else (field if field in self.fields else None), errors)
+            else:
+                self.add_error(None, exc)
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc) or "You cannot change this group.")
+        return data
+
+    @staticmethod
+    def _update_and_move(*, original: Group, data: dict, actor: User) -> None:
+        if data.get("parent") is not None and data["parent"].pk != original.parent_id:
+            services.group_move(group=original, new_parent=data["parent"], actor=actor)
+        elif data.get("parent") is None and original.parent_id is not None:
+            raise ValidationError({"parent": "A group cannot become a company; choose a parent."})
+        services.group_update(group=original, name=data["name"], kind=data["kind"], number=data.get("number", ""),
+                              description=data.get("description", ""), actor=actor)
+
+
+@admin.register(Group)
+class GroupAdmin(SimpleHistoryAdmin, MPTTModelAdmin):
+    form = GroupAdminForm
+    inlines = [MembershipInline]
+    list_display = ["name", "kind", "number", "parent"]
+    list_filter = ["kind", "level"]
+    search_fields = ["name", "number"]
+    mptt_level_indent = 20
+    list_per_page = 100
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=groups_visible_to(request.user).values("pk"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            kwargs["queryset"] = groups_manageable_by(request.user).exclude(kind=Group.Kind.APARTMENT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        # Autocomplete for other admins' fields goes through here too: stay in scope.
+        return queryset.filter(pk__in=groups_visible_to(request.user).values("pk")), distinct
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_staff and groups_manageable_by(request.user).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return obj is None or can_manage(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        if obj is None:
+            return groups_manageable_by(request.user).exists()
+        if obj.parent_id is None:
+            return can_create_companies(request.user)
+        return can_manage(request.user, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk deletes would bypass the tree lock and the pool checks
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            original = Group.objects.get(pk=obj.pk)
+            GroupAdminForm._update_and_move(original=original, data=data, actor=request.user)
+        else:
+            created = services.group_create(parent=data.get("parent"), name=data["name"], kind=data["kind"],
+                                            number=data.get("number", ""), description=data.get("description", ""),
+                                            actor=request.user)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        try:
+            services.group_delete(group=obj, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() and inline_form.instance.pk is None:
+                continue
+            if formset.can_delete and formset._should_delete_form(inline_form):
+                if inline_form.instance.pk:
+                    services.membership_remove(membership=inline_form.instance, actor=request.user)
+            elif inline_form.instance.pk is None:
+                services.membership_add(group=form.instance, user=inline_form.cleaned_data["user"],
+                                        role=inline_form.cleaned_data["role"], actor=request.user)
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "role", "group"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "user__name", "group__name"]
+    list_select_related = ["user", "group"]
+    autocomplete_fields = ["user", "group"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(group__in=groups_visible_to(request.user))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False  # roles are given on the group's page, through the service
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and (obj is None or can_manage(request.user, obj.group))
+
+    def delete_model(self, request, obj):
+        services.membership_remove(membership=obj, actor=request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "language", "is_staff", "is_superuser"]
+    search_fields = ["email", "name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "language")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "language", "password1", "password2")}),)
+    filter_horizontal = ()
+    list_filter = ["is_staff", "is_superuser", "language"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        # People who hold a role somewhere in one's scope, and oneself.
+        visible = groups_visible_to(request.user)
+        return qs.filter(memberships__group__in=visible).distinct() | qs.filter(pk=request.user.pk)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,0 +1,121 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Row, Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Group, Role, User
+from .services import GenerationPlan
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Group.Kind.choices)
+    number = forms.CharField(label=_("Number"), max_length=32, required=False,
+                             help_text=_("Building number, apartment number…"))
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, parent: Group | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if parent is not None:
+            self.fields["kind"].choices = [c for c in Group.Kind.choices if c[0] != Group.Kind.COMPANY]
+        else:
+            self.fields["kind"].choices = [c for c in Group.Kind.choices if c[0] == Group.Kind.COMPANY]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save")))
+
+
+class MoveForm(forms.Form):
+    new_parent = forms.ModelChoiceField(
+        label=_("New parent"), queryset=Group.objects.none(), widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose a group from the list: that one is not in your scope.")},
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_parent"].queryset = candidates
+
+
+class GenerateForm(forms.Form):
+    buildings = forms.IntegerField(label=_("Buildings"), min_value=1, max_value=500, initial=1)
+    units = forms.IntegerField(label=_("Units per building"), min_value=0, max_value=100, initial=0,
+                               help_text=_("0: floors sit directly in the building."))
+    floors = forms.IntegerField(label=_("Floors per unit"), min_value=1, max_value=200, initial=5)
+    apartments_per_floor = forms.IntegerField(label=_("Apartments per floor"), min_value=1, max_value=100, initial=4)
+    building_start = forms.IntegerField(label=_("First building number"), min_value=0, initial=1)
+    unit_start = forms.IntegerField(label=_("First unit number"), min_value=0, initial=1)
+    floor_start = forms.IntegerField(label=_("First floor number"), min_value=0, initial=1)
+    apartment_start = forms.IntegerField(label=_("First apartment number"), min_value=0, initial=1,
+                                         help_text=_("Apartments are numbered through each building."))
+    building_pattern = forms.CharField(label=_("Building name"), initial="Building {n}", max_length=100)
+    unit_pattern = forms.CharField(label=_("Unit name"), initial="Unit {n}", max_length=100)
+    floor_pattern = forms.CharField(label=_("Floor name"), initial="Floor {n}", max_length=100)
+    apartment_pattern = forms.CharField(label=_("Apartment name"), initial="Apartment {n}", max_length=100)
+
+    MAX_AT_ONCE = 20_000
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = forms_layout()
+        self.helper.add_input(Submit("generate", _("Generate")))
+
+    def plan(self) -> GenerationPlan:
+        return GenerationPlan(**self.cleaned_data)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            total = GenerationPlan(**data).total
+            if total > self.MAX_AT_ONCE:
+                raise forms.ValidationError(
+                    _("That makes %(total)s groups; generate at most %(max)s at once.")
+                    % {"total": total, "max": self.MAX_AT_ONCE}
+                )
+        return data
+
+
+def forms_layout():
+    from crispy_forms.layout import Layout
+
+    return Layout(
+        Row(Column("buildings"), Column("units"), Column("floors"), Column("apartments_per_floor")),
+        Row(Column("building_start"), Column("unit_start"), Column("floor_start"), Column("apartment_start")),
+        Row(Column("building_pattern"), Column("unit_pattern"), Column("floor_pattern"), Column("apartment_pattern")),
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    name = forms.CharField(label=_("Name"), required=False, max_length=150,
+                           help_text=_("Used when the person has no account yet."))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=User.Language.choices, initial="en")
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        if group.kind == Group.Kind.APARTMENT:
+            self.fields["role"].choices = [(Role.RESIDENT, Role.RESIDENT.label)]
+        else:
+            roles = [Role.SITE_ADMIN, Role.CONCIERGE]
+            if group.kind == Group.Kind.COMPANY:
+                roles.insert(0, Role.COMPANY_ADMIN)
+            self.fields["role"].choices = [(r.value, r.label) for r in roles]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("invite", _("Add")))
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["name", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save")))

@@ -1,0 +1,124 @@
+"""The one place that decides what a person sees and may change.
+
+A role held in a group reaches that group's subtree. Every view, admin page, form choice,
+autocomplete, export and command asks these functions; none filters groups on its own.
+Scope is read fresh every time (tree writes shift lft/rght, so a cached copy goes stale).
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from .models import ADMIN_ROLES, STAFF_ROLES, Group, Membership, Role, User
+
+_NOTHING = Q(pk__in=[])
+
+
+def _scope_roots(user: User, roles: Iterable[str]) -> list[tuple[int, int, int, int]]:
+    """(group id, tree_id, lft, rght) of the groups where `user` holds one of `roles`."""
+    return list(
+        Membership.objects.filter(user=user, role__in=list(roles)).values_list(
+            "group_id", "group__tree_id", "group__lft", "group__rght"
+        )
+    )
+
+
+def forget_scope(user: User) -> None:
+    """For callers that change memberships; scope is never cached, so there is nothing to drop."""
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def _is_server_admin(user: User) -> bool:
+    return _active(user) and user.is_superuser
+
+
+def scope_q(user: User, *, prefix: str = "", manage: bool = False, strict: bool = False) -> Q:
+    """A Q over groups (or over a relation to groups, with `prefix`) for `user`'s scope.
+
+    manage: only where they administer; strict: only strictly below those groups.
+    """
+    if not _active(user):
+        return _NOTHING
+    if user.is_superuser:
+        return Q()
+    holds = Membership.objects.filter(
+        user=user,
+        role__in=list(ADMIN_ROLES if manage else STAFF_ROLES),
+        group__tree_id=OuterRef(f"{prefix}tree_id"),
+        group__rght__gte=OuterRef(f"{prefix}rght"),
+        **{("group__lft__lt" if strict else "group__lft__lte"): OuterRef(f"{prefix}lft")},
+    )
+    return Q(Exists(holds))
+
+
+def groups_visible_to(user: User) -> QuerySet[Group]:
+    """Groups `user` may see: the subtrees where they are administrator or concierge."""
+    return Group.objects.filter(scope_q(user))
+
+
+def groups_manageable_by(user: User) -> QuerySet[Group]:
+    """Groups whose tree and members `user` may change: subtrees where they administer."""
+    return Group.objects.filter(scope_q(user, manage=True))
+
+
+def groups_licensable_by(user: User) -> QuerySet[Group]:
+    """Groups whose Licenses section `user` may edit: strictly below where they administer.
+
+    Nobody raises their own ceiling; root pools belong to the server administrator alone.
+    """
+    return Group.objects.filter(scope_q(user, manage=True, strict=True))
+
+
+def _holds(user: User, group: Group, roles, *, strict: bool) -> bool:
+    lft = {"group__lft__lt" if strict else "group__lft__lte": group.lft}
+    return Membership.objects.filter(
+        user=user, role__in=list(roles), group__tree_id=group.tree_id, group__rght__gte=group.rght, **lft
+    ).exists()
+
+
+def can_view(user: User, group: Group) -> bool:
+    return _is_server_admin(user) or (_active(user) and _holds(user, group, STAFF_ROLES, strict=False))
+
+
+def can_manage(user: User, group: Group) -> bool:
+    return _is_server_admin(user) or (_active(user) and _holds(user, group, ADMIN_ROLES, strict=False))
+
+
+def can_edit_licenses(user: User, group: Group) -> bool:
+    return _is_server_admin(user) or (_active(user) and _holds(user, group, ADMIN_ROLES, strict=True))
+
+
+def can_create_companies(user: User) -> bool:
+    return _is_server_admin(user)
+
+
+def scope_top_groups(user: User) -> QuerySet[Group]:
+    """The groups a person's tree opens at: the highest groups of their scope."""
+    if _is_server_admin(user):
+        return Group.objects.filter(parent__isnull=True).order_by("name", "tree_id")
+    if not _active(user):
+        return Group.objects.none()
+    roots = _scope_roots(user, STAFF_ROLES)
+    # A membership inside another membership's subtree adds nothing to open at.
+    tops = [
+        gid
+        for gid, tree_id, lft, rght in roots
+        if not any(t == tree_id and left < lft and r >= rght for _, t, left, r in roots)
+    ]
+    return Group.objects.filter(pk__in=tops).order_by("tree_id", "lft")
+
+
+def get_visible_group_or_404(user: User, pk) -> Group:
+    """The group with this id if `user` may see it; otherwise 404, as if it did not exist."""
+    try:
+        return groups_visible_to(user).get(pk=pk)
+    except (Group.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such group") from None
+
+
+def resident_groups(user: User) -> QuerySet[Group]:
+    return Group.objects.filter(memberships__user=user, memberships__role=Role.RESIDENT)

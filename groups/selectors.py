@@ -1,0 +1,52 @@
+"""Reads of the tree, shaped for the pages. Every one takes the person and stays in scope."""
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+from .models import Group, Membership, User
+from .scoping import can_view, groups_manageable_by, groups_visible_to, scope_q
+
+PAGE_SIZE = 50
+
+
+def children_page(*, user: User, group: Group, page: int | str | None = 1) -> Page:
+    """One page of a group's children in tree order (the lazy tree loads one level at a time)."""
+    children = groups_visible_to(user).filter(parent=group).order_by("lft")
+    return Paginator(children, PAGE_SIZE).get_page(page)
+
+
+def search_groups(*, user: User, query: str, page: int | str | None = 1) -> Page:
+    """Groups in scope whose name or number matches `query`."""
+    query = (query or "").strip()[:100]
+    qs = groups_visible_to(user).filter(Q(name__icontains=query) | Q(number__iexact=query))
+    return Paginator(qs.select_related("parent").order_by("tree_id", "lft"), PAGE_SIZE).get_page(page)
+
+
+def breadcrumbs(*, user: User, group: Group) -> list[Group]:
+    """The group's ancestors that `user` may see, top first, and the group itself."""
+    ancestors = list(group.get_ancestors().filter(scope_q(user)))
+    return [*ancestors, group]
+
+
+def move_candidates(*, user: User, group: Group, query: str = "") -> QuerySet[Group]:
+    """Where `user` may move `group`: managed groups of the same company that can hold it."""
+    qs = (
+        groups_manageable_by(user)
+        .filter(tree_id=group.tree_id)
+        .exclude(kind=Group.Kind.APARTMENT)
+        .exclude(lft__gte=group.lft, rght__lte=group.rght)
+        .exclude(pk=group.parent_id)
+        .order_by("lft")
+    )
+    query = (query or "").strip()[:100]
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(number__iexact=query))
+    return qs
+
+
+def group_members(*, group: Group) -> QuerySet[Membership]:
+    return group.memberships.select_related("user").order_by("role", "user__email")
+
+
+def visible(user: User, group: Group) -> bool:
+    return can_view(user, group)

@@ -1,0 +1,228 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import GenerateForm, GroupForm, InviteForm, MoveForm, ProfileForm
+from .models import Membership, Role
+from .scoping import (
+    can_create_companies,
+    can_edit_licenses,
+    can_manage,
+    get_visible_group_or_404,
+    groups_manageable_by,
+    scope_top_groups,
+)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: at the field it names, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _manageable_or_404(request: HttpRequest, pk) -> object:
+    group = get_visible_group_or_404(request.user, pk)
+    if not can_manage(request.user, group):
+        raise PermissionDenied(_("You can see this group but not change it."))
+    return group
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_superuser and not user.memberships.exclude(role=Role.RESIDENT).exists():
+        return redirect("licenses:my_licenses")
+    return redirect("groups:tree")
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    context = {"query": query, "can_create_company": can_create_companies(request.user)}
+    if query:
+        context["results"] = selectors.search_groups(user=request.user, query=query, page=request.GET.get("page"))
+    else:
+        context["tops"] = scope_top_groups(request.user)
+    return render(request, "groups/tree.html", context)
+
+
+@login_required
+def children(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next level of the tree, loaded by htmx when a node is opened."""
+    group = get_visible_group_or_404(request.user, pk)
+    page = selectors.children_page(user=request.user, group=group, page=request.GET.get("page"))
+    return render(request, "groups/_children.html", {"group": group, "page": page})
+
+
+@login_required
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_visible_group_or_404(request.user, pk)
+    page = selectors.children_page(user=request.user, group=group, page=request.GET.get("page"))
+    context = {
+        "group": group,
+        "crumbs": selectors.breadcrumbs(user=request.user, group=group),
+        "page": page,
+        "members": selectors.group_members(group=group),
+        "can_manage": can_manage(request.user, group),
+        "can_edit_licenses": can_edit_licenses(request.user, group),
+    }
+    return render(request, "groups/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_create(request: HttpRequest) -> HttpResponse:
+    parent_id = request.GET.get("parent") or request.POST.get("parent")
+    parent = None
+    if parent_id:
+        parent = _manageable_or_404(request, parent_id)
+    elif not can_create_companies(request.user):
+        raise PermissionDenied(_("Only the server administrator creates companies."))
+    form = GroupForm(request.POST or None, parent=parent)
+    if parent is not None and not parent.can_hold_children:
+        form.add_error(None, _("%(parent)s is an apartment: it holds residents and devices, not groups.") % {"parent": parent})
+    elif request.method == "POST" and form.is_valid():
+        try:
+            group = services.group_create(parent=parent, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Group “%(name)s” created.") % {"name": group.name})
+            return redirect("groups:detail", pk=group.pk)
+    return render(request, "groups/form.html", {"form": form, "parent": parent, "title": _("New group")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _manageable_or_404(request, pk)
+    initial = {"name": group.name, "kind": group.kind, "number": group.number, "description": group.description}
+    form = GroupForm(request.POST or None, initial=initial, parent=group.parent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_update(group=group, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Group saved."))
+            return redirect("groups:detail", pk=group.pk)
+    return render(request, "groups/form.html", {"form": form, "group": group, "title": _("Edit group")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_move(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _manageable_or_404(request, pk)
+    query = request.GET.get("q", "")
+    candidates = selectors.move_candidates(user=request.user, group=group, query=query)
+    if request.method == "POST":
+        # Validate against every allowed target, not just the page of search results shown.
+        form = MoveForm(request.POST, candidates=selectors.move_candidates(user=request.user, group=group))
+        if form.is_valid():
+            try:
+                services.group_move(group=group, new_parent=form.cleaned_data["new_parent"], actor=request.user)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Group moved."))
+                return redirect("groups:detail", pk=group.pk)
+    else:
+        form = MoveForm(candidates=candidates)
+    shown = candidates[:50]
+    template = "groups/_move_candidates.html" if request.htmx else "groups/move.html"
+    return render(request, template, {"form": form, "group": group, "candidates": shown, "query": query})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _manageable_or_404(request, pk)
+    parent_id = group.parent_id
+    if request.method == "POST":
+        try:
+            services.group_delete(group=group, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Group “%(name)s” deleted.") % {"name": group.name})
+            return redirect("groups:detail", pk=parent_id) if parent_id else redirect("groups:tree")
+    summary = services.group_deletion_summary(group)
+    return render(request, "groups/delete.html", {"group": group, "summary": summary})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _manageable_or_404(request, pk)
+    form = GenerateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = services.groups_generate(parent=group, plan=form.plan(), actor=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(count)s groups generated.") % {"count": count})
+            return redirect("groups:detail", pk=group.pk)
+    return render(request, "groups/generate.html", {"form": form, "group": group})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_members(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _manageable_or_404(request, pk)
+    form = InviteForm(request.POST or None, group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_invite(group=group, actor=request.user, domain=request.get_host(),
+                                 use_https=request.is_secure(), **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(email)s added.") % {"email": form.cleaned_data["email"]})
+            return redirect("groups:members", pk=group.pk)
+    return render(request, "groups/members.html",
+                  {"form": form, "group": group, "members": selectors.group_members(group=group)})
+
+
+@login_required
+@require_POST
+def membership_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("group", "user"),
+                                   pk=pk, group__in=groups_manageable_by(request.user))
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Role removed."))
+    return redirect("groups:members", pk=membership.group_id)
+
+
+@login_required
+def autocomplete(request: HttpRequest) -> JsonResponse:
+    """Groups in scope matching ?q=, for pickers: [{id, text}] (scoped like everything else)."""
+    page = selectors.search_groups(user=request.user, query=request.GET.get("q", ""))
+    return JsonResponse({"results": [{"id": g.pk, "text": str(g)} for g in page.object_list[:20]]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Profile saved."))
+        return redirect("profile")
+    return render(request, "groups/profile.html", {"form": form})
+
+
+def not_found(request, exception=None):
+    raise Http404

@@ -1,0 +1,123 @@
+from django import forms
+from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_QUANTITY, BlockKind, Feature, Recurrence
+from .services import BlockInput, SettingsInput
+
+MAX_BLOCKS = 100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def style_fields(form: forms.Form) -> None:
+    """Bootstrap classes on hand-rendered widgets."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        elif isinstance(widget, forms.HiddenInput):
+            continue
+        else:
+            css = "form-control"
+        widget.attrs["class"] = css
+
+
+class SettingsForm(forms.Form):
+    restricted = forms.BooleanField(label=_("Enable restriction"), required=False,
+                                    help_text=_("Off: the group shares the pool of its nearest restricted ancestor."))
+    reminder_enabled = forms.BooleanField(label=_("Reminder of the end of the license period"), required=False)
+    reminder_days = forms.IntegerField(label=_("Days before expiry"), min_value=1, max_value=365, initial=14)
+    recurrence = forms.ChoiceField(label=_("Recurrence"), choices=Recurrence.choices, initial=Recurrence.ONCE)
+    notify_expired = forms.BooleanField(label=_("Notify when a license has expired"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+        self.fields["restricted"].widget.attrs["role"] = "switch"
+
+    def to_input(self) -> SettingsInput:
+        return SettingsInput(**self.cleaned_data)
+
+
+class BlockForm(forms.Form):
+    """One license block card; a field per feature of the catalogue."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(BlockKind.PLUS, BlockKind.PLUS.label),
+                                                       (BlockKind.TRIAL, BlockKind.TRIAL.label),
+                                                       (BlockKind.BASIC, BlockKind.BASIC.label)])
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput(),
+                                  help_text=_("Empty: no end."))
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, features: list[Feature], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.features = features
+        self.fields["valid_from"].initial = timezone.localdate()
+        for feature in features:
+            if feature.is_counted:
+                self.fields[f"f_{feature.code}"] = forms.IntegerField(
+                    label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
+            else:
+                self.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+        style_fields(self)
+
+    def counted_fields(self):
+        return [self[f"f_{f.code}"] for f in self.features if f.is_counted]
+
+    def switch_fields(self):
+        return [self[f"f_{f.code}"] for f in self.features if not f.is_counted]
+
+    def clean(self):
+        data = super().clean()
+        vf, vu = data.get("valid_from"), data.get("valid_until")
+        if vf and vu and vu < vf:
+            self.add_error("valid_until", _("“Valid until” is before “valid from”."))
+        return data
+
+    def to_input(self) -> BlockInput:
+        data = self.cleaned_data
+        quantities = {}
+        for feature in self.features:
+            value = data.get(f"f_{feature.code}")
+            quantities[feature.code] = (value or 0) if feature.is_counted else int(bool(value))
+        return BlockInput(key=self.prefix, id=data.get("id"), kind=data["kind"], valid_from=data["valid_from"],
+                          valid_until=data.get("valid_until"), quantities=quantities, note=data.get("note") or "")
+
+
+BlockFormSet = formset_factory(BlockForm, extra=0, can_delete=True, max_num=MAX_BLOCKS, validate_max=True,
+                               absolute_max=MAX_BLOCKS)
+
+
+class DeviceForm(forms.Form):
+    serial_number = forms.CharField(label=_("Serial number"), max_length=64)
+    model = forms.CharField(label=_("Model"), max_length=100)
+
+
+class GrantForm(forms.Form):
+    def __init__(self, *args, features: list[Feature], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.features = features
+        for feature in features:
+            if feature.is_counted:
+                self.fields[f"f_{feature.code}"] = forms.IntegerField(
+                    label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
+            else:
+                self.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+
+    def quantities(self) -> dict[str, int]:
+        out = {}
+        for feature in self.features:
+            value = self.cleaned_data.get(f"f_{feature.code}")
+            out[feature.code] = (value or 0) if feature.is_counted else int(bool(value))
+        return out

@@ -1,0 +1,198 @@
+"""Features, license blocks, pools' settings, devices and residents' grants."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from groups.models import Group
+
+MAX_QUANTITY = 1_000_000
+
+
+class Feature(models.Model):
+    """The catalogue is data: a new feature is a row, not a release."""
+
+    class Kind(models.TextChoices):
+        COUNTED = "counted", _("Counted")
+        SWITCH = "switch", _("Switch")
+
+    code = models.SlugField(unique=True, max_length=40)
+    name = models.CharField(max_length=100)
+    name_uk = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_uk if (get_language() or "").startswith("uk") and self.name_uk else self.name
+
+    @property
+    def is_counted(self) -> bool:
+        return self.kind == self.Kind.COUNTED
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", _("Once")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    EVERY_30_DAYS = "every_30_days", _("Every 30 days")
+
+
+class PoolSettings(models.Model):
+    """The top of a group's Licenses section: restriction and reminders."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="license_settings")
+    restricted = models.BooleanField(_("enable restriction"), default=False)
+    reminder_enabled = models.BooleanField(_("reminder of the end of the license period"), default=False)
+    reminder_days = models.PositiveSmallIntegerField(_("days before expiry"), default=14)
+    recurrence = models.CharField(_("recurrence"), max_length=16, choices=Recurrence.choices, default=Recurrence.ONCE)
+    notify_expired = models.BooleanField(_("notify when a license has expired"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("license settings")
+        verbose_name_plural = _("license settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(reminder_days__gte=1, reminder_days__lte=365), name="settings_reminder_days_range"),
+        ]
+        indexes = [models.Index(fields=["restricted"], name="settings_restricted")]
+
+    def __str__(self) -> str:
+        return f"{self.group}: {'restricted' if self.restricted else 'shared'}"
+
+
+class BlockKind(models.TextChoices):
+    TRIAL = "trial", _("Trial")
+    BASIC = "basic", _("Basic")
+    PLUS = "plus", _("Plus")
+
+
+class Device(models.Model):
+    """A registered intercom device; it brings its group one Basic block."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="devices")
+    serial_number = models.CharField(_("serial number"), max_length=64, unique=True)
+    model = models.CharField(_("model"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["serial_number"]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.serial_number}"
+
+
+class LicenseBlock(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="license_blocks")
+    kind = models.CharField(_("kind"), max_length=8, choices=BlockKind.choices, default=BlockKind.PLUS)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: no end."))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, null=True, blank=True, related_name="block")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expired_at = models.DateTimeField(null=True, blank=True, help_text=_("When the expiry sweep processed it."))
+    last_notified_at = models.DateTimeField(_("last notified at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["valid_from", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="block_dates_in_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["valid_until"], name="block_valid_until"),
+            models.Index(fields=["group", "valid_from"], name="block_group_from"),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_until.isoformat() if self.valid_until else "∞"
+        return f"{self.get_kind_display()} {self.valid_from.isoformat()} – {until}"
+
+    def state(self, today: date, ending_days: int = 30) -> str:
+        if self.valid_from > today:
+            return "scheduled"
+        if self.valid_until is not None and self.valid_until < today:
+            return "expired"
+        if self.valid_until is not None and (self.valid_until - today).days < ending_days:
+            return "ending"
+        return "active"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+class BlockFeature(models.Model):
+    """A block's quantity of one counted feature, or 1/0 for a switch feature."""
+
+    block = models.ForeignKey(LicenseBlock, on_delete=models.CASCADE, related_name="quantities")
+    feature = models.ForeignKey(Feature, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["block", "feature"], name="block_feature_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="block_quantity_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature_id}: {self.quantity}"
+
+
+class Grant(models.Model):
+    """What a resident of an apartment has, taken from the pool that serves the apartment."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    granted_at = models.DateTimeField()
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="grant_unique")]
+        indexes = [models.Index(fields=["suspended_at", "granted_at"], name="grant_suspended")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
+class GrantFeature(models.Model):
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="quantities")
+    feature = models.ForeignKey(Feature, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grant", "feature"], name="grant_feature_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="grant_quantity_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature_id}: {self.quantity}"

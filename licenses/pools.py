@@ -1,0 +1,251 @@
+"""The pool arithmetic: who serves whom, and capacity against demand as step functions of the day.
+
+Capacity and demand only change on the days a block starts or the day after it ends, so a
+pool is compared at those breakpoints, in one sweep over sorted events, never day by day.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+
+from groups.models import Group
+
+from .models import BlockFeature, Feature, GrantFeature, LicenseBlock
+
+
+def restricted_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}license_settings__restricted": True})
+
+
+def serving_pool(group: Group) -> Group | None:
+    """The pool that serves `group`: itself if restricted, else its parent's; None = unlimited."""
+    return (
+        Group.objects.filter(tree_id=group.tree_id, lft__lte=group.lft, rght__gte=group.rght)
+        .filter(restricted_q())
+        .order_by("-lft")
+        .first()
+    )
+
+
+def pool_owner(group: Group) -> Group | None:
+    """The pool a restricted group's blocks are carved from (None for a company: sourced)."""
+    if group.parent_id is None:
+        return None
+    return (
+        Group.objects.filter(tree_id=group.tree_id, lft__lt=group.lft, rght__gt=group.rght)
+        .filter(restricted_q())
+        .order_by("-lft")
+        .first()
+    )
+
+
+def is_restricted(group: Group) -> bool:
+    settings = getattr(group, "license_settings", None)
+    try:
+        return bool(settings and settings.restricted)
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
+        return False
+
+
+def served_q(pool: Group, prefix: str = "") -> Q:
+    """Groups (through `prefix`, e.g. 'group__') that `pool` serves: its subtree minus the
+    subtrees of restricted groups strictly inside it."""
+    inner_pool = Group.objects.filter(
+        restricted_q(),
+        tree_id=pool.tree_id,
+        lft__gt=pool.lft,
+        rght__lt=pool.rght,
+        lft__lte=OuterRef(f"{prefix}lft"),
+        rght__gte=OuterRef(f"{prefix}rght"),
+    )
+    return Q(**{f"{prefix}tree_id": pool.tree_id, f"{prefix}lft__gte": pool.lft, f"{prefix}rght__lte": pool.rght}) & ~Q(
+        Exists(inner_pool)
+    )
+
+
+def owned_pools_q(pool: Group, prefix: str = "") -> Q:
+    """Restricted groups whose blocks are carved from `pool`: restricted, with a parent `pool` serves."""
+    inner_pool = Group.objects.filter(
+        restricted_q(),
+        tree_id=pool.tree_id,
+        lft__gt=pool.lft,
+        rght__lt=pool.rght,
+        lft__lte=OuterRef(f"{prefix}parent__lft"),
+        rght__gte=OuterRef(f"{prefix}parent__rght"),
+    )
+    return (
+        Q(**{f"{prefix}tree_id": pool.tree_id, f"{prefix}lft__gt": pool.lft, f"{prefix}rght__lt": pool.rght})
+        & restricted_q(prefix)
+        & ~Q(Exists(inner_pool))
+    )
+
+
+def capacity_blocks(pool: Group) -> QuerySet[LicenseBlock]:
+    """The pool's own blocks and the Basic blocks of devices in every group it serves."""
+    return LicenseBlock.objects.filter(
+        Q(group=pool, device__isnull=True) | (Q(device__isnull=False) & served_q(pool, "group__"))
+    )
+
+
+def carved_blocks(pool: Group) -> QuerySet[LicenseBlock]:
+    return LicenseBlock.objects.filter(owned_pools_q(pool, "group__"), device__isnull=True)
+
+
+def active_grant_totals(pool: Group) -> dict[int, int]:
+    """feature id -> the sum of active (not suspended) grants of the residents `pool` serves."""
+    rows = (
+        GrantFeature.objects.filter(served_q(pool, "grant__group__"), grant__suspended_at__isnull=True)
+        .values("feature_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {r["feature_id"]: r["total"] or 0 for r in rows}
+
+
+@dataclass(frozen=True)
+class Span:
+    block_id: int
+    group_id: int
+    valid_from: date
+    valid_until: date | None
+    quantities: dict[int, int]  # feature id -> quantity (1/0 for switches)
+    from_device: bool = False
+
+
+def _spans(blocks: QuerySet[LicenseBlock], today: date) -> list[Span]:
+    """Blocks still valid on some day from `today` on, with their quantities, in two queries."""
+    live = blocks.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    rows = BlockFeature.objects.filter(block__in=live.values("pk"), quantity__gt=0).values_list(
+        "block_id", "feature_id", "quantity"
+    )
+    quantities: dict[int, dict[int, int]] = defaultdict(dict)
+    for block_id, feature_id, quantity in rows:
+        quantities[block_id][feature_id] = quantity
+    return [
+        Span(pk, group_id, valid_from, valid_until, quantities.get(pk, {}), device_id is not None)
+        for pk, group_id, valid_from, valid_until, device_id in live.values_list(
+            "pk", "group_id", "valid_from", "valid_until", "device_id")
+    ]
+
+
+@dataclass
+class Timeline:
+    """A pool's capacity and demand from `today` on, as values at each breakpoint day."""
+
+    pool: Group
+    today: date
+    capacity_spans: list[Span]
+    carved_spans: list[Span]
+    residents: dict[int, int]
+    days: list[date] = field(default_factory=list)
+    capacity: list[dict[int, int]] = field(default_factory=list)
+    carved: list[dict[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        events: dict[date, list[tuple[int, int, int]]] = defaultdict(list)  # day -> (which, feature, delta)
+        for which, spans in ((0, self.capacity_spans), (1, self.carved_spans)):
+            for span in spans:
+                start = max(span.valid_from, self.today)
+                for feature_id, quantity in span.quantities.items():
+                    events[start].append((which, feature_id, quantity))
+                    if span.valid_until is not None:
+                        events[span.valid_until + timedelta(days=1)].append((which, feature_id, -quantity))
+        events.setdefault(self.today, [])
+        running: list[dict[int, int]] = [defaultdict(int), defaultdict(int)]
+        for day in sorted(events):
+            for which, feature_id, delta in events[day]:
+                running[which][feature_id] += delta
+            self.days.append(day)
+            self.capacity.append(dict(running[0]))
+            self.carved.append(dict(running[1]))
+
+    def at(self, day: date) -> tuple[dict[int, int], dict[int, int]]:
+        """(capacity, carved) on `day` (>= today)."""
+        index = max(bisect_right(self.days, day) - 1, 0)
+        return self.capacity[index], self.carved[index]
+
+    def last_day(self) -> date | None:
+        """The last day the pool has any capacity, None if some block has no end."""
+        ends = [s.valid_until for s in self.capacity_spans if s.quantities]
+        if any(e is None for e in ends):
+            return None
+        return max(ends) if ends else None
+
+
+def timeline(pool: Group, today: date) -> Timeline:
+    return Timeline(
+        pool=pool,
+        today=today,
+        capacity_spans=_spans(capacity_blocks(pool), today),
+        carved_spans=_spans(carved_blocks(pool), today),
+        residents=active_grant_totals(pool),
+    )
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    pool: Group
+    feature: Feature
+    day: date
+    capacity: int
+    carved: int
+    residents: int
+    kind: str  # "blocks": sub-groups' blocks do not fit; "residents": only residents do not fit
+    added_demand: bool  # True: the change asked for more; False: the change took capacity away
+
+    @property
+    def need(self) -> int:
+        return self.carved + self.residents
+
+
+def compare(before: Timeline | None, after: Timeline, features: dict[int, Feature],
+            *, only_today: bool = False) -> list[Shortfall]:
+    """Shortfalls the change made or worsened in `after`'s pool (one per feature, the first day)."""
+    days = sorted(set(after.days) | (set(before.days) if before else set()))
+    if only_today:
+        days = [after.today]
+    found: dict[int, Shortfall] = {}
+    for day in days:
+        cap_a, carved_a = after.at(day)
+        cap_b, carved_b = before.at(day) if before else ({}, {})
+        for feature_id, feature in features.items():
+            if feature_id in found:
+                continue
+            ca, da, ra = cap_a.get(feature_id, 0), carved_a.get(feature_id, 0), after.residents.get(feature_id, 0)
+            cb, db, rb = (
+                (cap_b.get(feature_id, 0), carved_b.get(feature_id, 0), before.residents.get(feature_id, 0))
+                if before else (None, 0, 0)
+            )
+            if feature.is_counted:
+                excess_a = da + ra - ca
+                excess_b = (db + rb - cb) if before else 0
+                blocks_a = da - ca
+                blocks_b = (db - cb) if before else 0
+                if excess_a <= 0 or excess_a <= max(0, excess_b):
+                    continue
+                kind = "blocks" if blocks_a > 0 and blocks_a > max(0, blocks_b) else "residents"
+            else:
+                need_a, have_a = (da > 0 or ra > 0), ca > 0
+                need_b_ok = (not before) or not ((db > 0 or rb > 0) and cb <= 0)
+                if not need_a or have_a or not need_b_ok:
+                    continue
+                kind = "blocks" if da > 0 else "residents"
+            added = (da > db) or (ra > rb)
+            found[feature_id] = Shortfall(after.pool, feature, day, ca, da, ra, kind, added)
+    return sorted(found.values(), key=lambda s: (s.day, s.feature.position))
+
+
+def counted_features() -> list[Feature]:
+    return list(Feature.objects.filter(kind=Feature.Kind.COUNTED))
+
+
+def all_features() -> dict[int, Feature]:
+    return {f.pk: f for f in Feature.objects.all()}
+
+
+def groups_pools(groups: Iterable[Group]) -> dict[int, Group | None]:
+    """group id -> serving pool, for a handful of groups."""
+    return {g.pk: serving_pool(g) for g in groups}

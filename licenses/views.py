@@ -1,0 +1,191 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from groups.scoping import (
+    can_edit_licenses,
+    can_manage,
+    get_visible_group_or_404,
+    groups_manageable_by,
+)
+from groups.selectors import breadcrumbs
+from groups.views import _apply_errors
+
+from . import selectors, services
+from .forms import BlockFormSet, DeviceForm, GrantForm, SettingsForm
+from .history import group_history
+from .models import Device
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit group → Licenses: settings, blocks and the read-only status below."""
+    group = get_visible_group_or_404(request.user, pk)
+    editable = can_edit_licenses(request.user, group)
+    on = services.today()
+    status = selectors.pool_status(group=group, on=on)
+    counted, switches = selectors.features()
+    feature_list = counted + switches
+    by_id = {f.pk: f for f in feature_list}
+    initial_blocks = []
+    for row in status.blocks:
+        b = row.block
+        initial = {"id": b.pk, "kind": b.kind, "valid_from": b.valid_from, "valid_until": b.valid_until, "note": b.note}
+        for bf in b.quantities.all():
+            feature = by_id[bf.feature_id]
+            initial[f"f_{feature.code}"] = bf.quantity if feature.is_counted else bool(bf.quantity)
+        initial_blocks.append(initial)
+    settings_initial = {k: getattr(status.settings, k) for k in
+                        ("restricted", "reminder_enabled", "reminder_days", "recurrence", "notify_expired")}
+    needs_confirmation = None
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied(_("You cannot edit the licenses of this group."))
+        settings_form = SettingsForm(request.POST, initial=settings_initial)
+        formset = BlockFormSet(request.POST, initial=initial_blocks, prefix="blocks",
+                               form_kwargs={"features": feature_list})
+        if settings_form.is_valid() and formset.is_valid():
+            blocks, delete_ids = [], []
+            for form in formset.forms:
+                if formset.can_delete and formset._should_delete_form(form):
+                    if form.cleaned_data.get("id"):
+                        delete_ids.append(form.cleaned_data["id"])
+                    continue
+                if form.cleaned_data and form.has_changed():
+                    blocks.append(form.to_input())
+            try:
+                result = services.licenses_save(
+                    group=group, settings=settings_form.to_input(), blocks=blocks, delete_ids=delete_ids,
+                    confirm_suspend=bool(request.POST.get("confirm_suspend")), actor=request.user)
+            except services.NeedsConfirmation as exc:
+                needs_confirmation = exc
+            except ValidationError as exc:
+                _put_errors(exc, settings_form, formset)
+            else:
+                msg = _("Licenses saved.")
+                if result.suspended:
+                    msg += " " + _("Suspended grants: %(n)s.") % {"n": len(result.suspended)}
+                if result.restored:
+                    msg += " " + _("Restored grants: %(n)s.") % {"n": len(result.restored)}
+                messages.success(request, msg)
+                return redirect("licenses:group_licenses", pk=group.pk)
+    else:
+        settings_form = SettingsForm(initial=settings_initial)
+        formset = BlockFormSet(initial=initial_blocks, prefix="blocks", form_kwargs={"features": feature_list})
+    if not editable:
+        for form in [settings_form, *formset.forms]:
+            for f in form.fields.values():
+                f.disabled = True
+    rows_by_id = {row.block.pk: row for row in status.blocks}
+    cards = [(form, rows_by_id.get(form.initial.get("id"))) for form in formset.forms]
+    return render(request, "licenses/group_licenses.html", {
+        "group": group, "status": status, "settings_form": settings_form, "formset": formset, "cards": cards,
+        "editable": editable, "crumbs": breadcrumbs(user=request.user, group=group), "today": on,
+        "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches,
+    })
+
+
+def _put_errors(exc: ValidationError, settings_form, formset) -> None:
+    forms_by_prefix = {f.prefix: f for f in formset.forms}
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            if key in settings_form.fields:
+                settings_form.add_error(key, errors)
+            elif key in forms_by_prefix:
+                forms_by_prefix[key].add_error(None, errors)
+            else:
+                settings_form.add_error(None, errors)
+    else:
+        settings_form.add_error(None, exc)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def devices(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_visible_group_or_404(request.user, pk)
+    manageable = can_manage(request.user, group)
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST":
+        if not manageable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.device_register(group=group, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Device registered: its Basic license now counts in the pool."))
+                return redirect("licenses:devices", pk=group.pk)
+    device_list = Device.objects.filter(group=group).select_related("block")
+    return render(request, "licenses/devices.html", {"group": group, "devices": device_list, "form": form,
+                                                     "can_manage": manageable,
+                                                     "crumbs": breadcrumbs(user=request.user, group=group)})
+
+
+@login_required
+@require_POST
+def device_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device.objects.select_related("group"), pk=pk,
+                               group__in=groups_manageable_by(request.user))
+    try:
+        services.device_unregister(device=device, actor=request.user,
+                                   confirm_suspend=bool(request.POST.get("confirm_suspend")))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Device removed."))
+    return redirect("licenses:devices", pk=device.group_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resident(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    """A resident's grant in an apartment: counted quantities and switches."""
+    group = get_visible_group_or_404(request.user, pk)
+    rows = {r.user.pk: r for r in selectors.apartment_residents(group=group)}
+    row = rows.get(user_pk)
+    if row is None:
+        raise Http404
+    counted, switches = selectors.features()
+    initial = {f"f_{code}": q for code, q in row.quantities.items()}
+    initial.update({f"f_{code}": True for code in row.switches})
+    form = GrantForm(request.POST or None, initial=initial, features=counted + switches)
+    manageable = can_manage(request.user, group)
+    if request.method == "POST":
+        if not manageable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.grant_set(group=group, user=row.user, quantities=form.quantities(), actor=request.user)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Grant saved."))
+                return redirect("licenses:resident", pk=group.pk, user_pk=user_pk)
+    if not manageable:
+        for f in form.fields.values():
+            f.disabled = True
+    status = selectors.pool_status(group=group, on=services.today())
+    return render(request, "licenses/resident.html", {
+        "group": group, "row": row, "form": form, "can_manage": manageable, "status": status,
+        "crumbs": breadcrumbs(user=request.user, group=group), "residents": rows.values()})
+
+
+@login_required
+def my_licenses(request: HttpRequest) -> HttpResponse:
+    grants = selectors.user_grants(request.user)
+    return render(request, "licenses/my_licenses.html", {"grants": grants})
+
+
+@login_required
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_visible_group_or_404(request.user, pk)
+    entries = group_history(group=group, limit=200)
+    return render(request, "licenses/history.html", {"group": group, "entries": entries,
+                                                     "crumbs": breadcrumbs(user=request.user, group=group)})
+

@@ -1,0 +1,42 @@
+// Edit group → Licenses: "Add new license" appends a card from the formset's empty form
+// (replacing __prefix__ and bumping TOTAL_FORMS), so nothing typed is lost; reminders reveal.
+(function () {
+  const form = document.getElementById("licenses-form");
+  if (!form) return;
+  const total = form.querySelector("input[name='blocks-TOTAL_FORMS']");
+  const template = document.getElementById("block-template");
+  const container = document.getElementById("blocks");
+  const addButton = document.getElementById("add-license");
+
+  if (addButton && template && total) {
+    addButton.addEventListener("click", () => {
+      const index = parseInt(total.value, 10);
+      const html = template.innerHTML.replace(/__prefix__/g, String(index));
+      container.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      const empty = document.getElementById("no-blocks");
+      if (empty) empty.remove();
+      const card = container.lastElementChild;
+      const first = card.querySelector("select, input:not([type=hidden])");
+      if (first) first.focus();
+    });
+  }
+  container && container.addEventListener("click", (event) => {
+    const remove = event.target.closest("[data-remove-block]");
+    if (!remove) return;
+    // A new card is dropped from what is saved: its DELETE box is ticked and it is hidden.
+    const card = remove.closest("[data-block-card]");
+    const del = card.querySelector("input[name$='-DELETE']");
+    if (del) del.checked = true;
+    card.hidden = true;
+    if (addButton) addButton.focus();
+  });
+
+  const reminder = document.getElementById("id_reminder_enabled");
+  const options = document.getElementById("reminder-options");
+  if (reminder && options) {
+    const sync = () => { options.hidden = !reminder.checked; };
+    reminder.addEventListener("change", sync);
+    sync();
+  }
+})();
