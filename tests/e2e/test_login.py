@@ -1,0 +1,24 @@
+import pytest
+from playwright.sync_api import expect
+
+from groups.models import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_dealer_logs_in_sees_own_tree_and_logs_out(tree, person, browser_login, live_server):
+    dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d@test.example")
+    page = browser_login(dealer)
+    expect(page.get_by_role("heading", name="Groups")).to_be_visible()
+    tree_box = page.locator("#tree")
+    expect(tree_box.get_by_role("link", name="Dealer A1")).to_be_visible()
+    expect(page.get_by_text("Dealer A2")).to_have_count(0)
+    expect(page.get_by_text("Company B")).to_have_count(0)
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{live_server.url}/login/")
+
+
+def test_wrong_password_is_refused_with_a_message(tree, person, browser_login):
+    dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d2@test.example")
+    page = browser_login(dealer, password="wrong")
+    expect(page.get_by_text("Please enter a correct email")).to_be_visible()
