@@ -1,0 +1,187 @@
+"""The Licenses section of a group, in the browser, as the administrator who uses it.
+
+Company A (a company: its Trial block of 10 of each counted feature runs 30 days) gets a
+big Plus pool from the server administrator; its company administrator then hands Dealer A1
+its licenses on /licenses/groups/<id>/.
+"""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from groups.models import Role
+from licenses import services
+from licenses.models import BlockFeature, LicenseBlock, PoolSettings, Recurrence
+from licenses.services import BlockInput, SettingsInput
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+BIG_POOL = {"virtual_numbers": 100, "mobile_apps": 80, "ukey2_keys": 50, "remote_door_opening": 1}
+COLUMNS = ["Feature", "Limit", "Held by sub-groups", "Used by residents", "Available"]
+
+
+def iso(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def give_company_pool(tree, operator, *, until: date | None) -> date:
+    """The server administrator sells Company A a big Plus block (on top of its Trial)."""
+    today = services.today()
+    services.licenses_save(
+        group=tree["Company A"], settings=SettingsInput(restricted=True),
+        blocks=[BlockInput(key="b", id=None, kind="plus", valid_from=today, valid_until=until,
+                           quantities=BIG_POOL)],
+        actor=operator)
+    return today
+
+
+def quantities(block: LicenseBlock) -> dict[str, int]:
+    return {bf.feature.code: bf.quantity
+            for bf in BlockFeature.objects.filter(block=block, quantity__gt=0).select_related("feature")}
+
+
+def dealer_blocks(tree):
+    return list(LicenseBlock.objects.filter(group=tree["Dealer A1"], device__isnull=True).order_by("valid_from", "pk"))
+
+
+def cards(page: Page):
+    """The block cards a person sees (a removed new card is hidden, not counted)."""
+    return page.locator("#blocks details[data-block-card]:visible")
+
+
+def status_row(page: Page, feature_label: str):
+    table = page.get_by_role("table", name="Pool status today")
+    return table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=feature_label, exact=True))
+
+
+def expect_status(page: Page, feature_label: str, limit: int, held: int, used: int, available: int) -> None:
+    expect(status_row(page, feature_label).get_by_role("cell")).to_have_text(
+        [str(limit), str(held), str(used), str(available)])
+
+
+def open_licenses(page: Page, live_server, group) -> None:
+    page.goto(f"{live_server.url}/licenses/groups/{group.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(group.name)
+
+
+def fill_card(card, *, vn=None, apps=None, ukey=None, valid_from=None, valid_until=None, switches=(), note=None):
+    if valid_from is not None:
+        card.get_by_label("Valid from").fill(iso(valid_from))
+    if valid_until is not None:
+        card.get_by_label("Valid until").fill(iso(valid_until))
+    for label, value in (("Virtual numbers", vn), ("Mobile app installs", apps), ("UKEY2 keys", ukey)):
+        if value is not None:
+            card.get_by_label(label, exact=True).fill(str(value))
+    for label in switches:
+        card.get_by_label(label, exact=True).check()
+    if note is not None:
+        card.get_by_label("Note").fill(note)
+
+
+@pytest.fixture
+def company_admin_page(tree, person, operator, browser_login):
+    """Company A has a pool with no end; its company administrator is logged in."""
+    give_company_pool(tree, operator, until=None)
+    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True)
+    return browser_login(admin)
+
+
+# --- 1. the seed's flow ----------------------------------------------------------------
+
+
+def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company_admin_page, tree, live_server):
+    page = company_admin_page
+    today = services.today()
+    dealer = tree["Dealer A1"]
+
+    # From the tree: open Company A, then Dealer A1, then its Licenses section.
+    page.goto(f"{live_server.url}/groups/")
+    page.get_by_role("button", name="Open Company A").click()
+    page.locator("#tree").get_by_role("link", name="Dealer A1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dealer A1")
+    page.get_by_role("link", name="Licenses", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/licenses/groups/{dealer.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Licenses")
+    # Not restricted yet: Dealer A1 shares Company A's pool.
+    expect(page.locator("#status")).to_contain_text("Shares the pool of Company A.")
+    expect(page.get_by_text("No license blocks yet.")).to_be_visible()
+
+    page.get_by_role("switch", name="Enable restriction").check()
+    days = page.get_by_label("Days before expiry")
+    recurrence = page.get_by_label("Recurrence")
+    expect(days).to_be_hidden()
+    expect(recurrence).to_be_hidden()
+    page.get_by_label("Reminder of the end of the license period").check()
+    expect(days).to_be_visible()
+    expect(recurrence).to_be_visible()
+    days.fill("14")
+    recurrence.select_option(label="Weekly")
+
+    page.evaluate("window.__sameDocument = true")
+    add = page.get_by_role("button", name="Add new license")
+    expect(add).to_have_class(re.compile(r"\bbtn-success\b"))  # the green button
+    add.click()
+    expect(cards(page)).to_have_count(1)
+    first = cards(page).nth(0)
+    expect(first.get_by_label("Valid from")).to_have_value(iso(today))  # a new card opens ready to fill in
+    fill_card(first, vn=20, apps=10, ukey=5, valid_until=today + timedelta(days=20),
+              switches=["Remote door opening"], note="First year")
+    add.click()
+    expect(cards(page)).to_have_count(2)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded when a card was added"
+    # What was typed in the first card is still there.
+    expect(first.get_by_label("Virtual numbers", exact=True)).to_have_value("20")
+    expect(first.get_by_label("Mobile app installs", exact=True)).to_have_value("10")
+    expect(first.get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=20)))
+    expect(first.get_by_label("Remote door opening", exact=True)).to_be_checked()
+    expect(first.get_by_label("Note")).to_have_value("First year")
+    second = cards(page).nth(1)
+    fill_card(second, vn=30, apps=30, valid_from=today + timedelta(days=10))  # no end
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/licenses/groups/{dealer.pk}/")
+    # Its own pool now: today only the first block counts; nothing held below, nobody uses any.
+    expect(page.locator("#status").get_by_text("Shares the pool of")).to_have_count(0)
+    table = page.get_by_role("table", name="Pool status today")
+    expect(table.locator("thead th")).to_have_text(COLUMNS)
+    expect_status(page, "Virtual numbers", 20, 0, 0, 20)
+    expect_status(page, "Mobile app installs", 10, 0, 0, 10)
+    expect_status(page, "UKEY2 keys", 5, 0, 0, 5)
+    expect(page.locator("#status")).to_contain_text("Switch features in force: Remote door opening")
+    states = page.locator("#block-states li")
+    expect(states).to_have_text([
+        f"Plus {iso(today)} – {iso(today + timedelta(days=20))}: ending",
+        f"Plus {iso(today + timedelta(days=10))} – no end: scheduled",
+    ])
+    # Weekly, 14 days before the end of the first block: today + 6, + 13, + 20.
+    expect(page.locator("#next-reminder")).to_have_text(f"Next reminder: {iso(today + timedelta(days=6))}")
+    # The saved blocks are cards with a one-line summary.
+    expect(cards(page)).to_have_count(2)
+    expect(cards(page).nth(0).locator("summary")).to_contain_text(
+        "Virtual numbers: 20, Mobile app installs: 10, UKEY2 keys: 5")
+    # The settings are shown as saved.
+    expect(page.get_by_role("switch", name="Enable restriction")).to_be_checked()
+    expect(page.get_by_label("Reminder of the end of the license period")).to_be_checked()
+    expect(days).to_have_value("14")
+    expect(recurrence).to_have_value(Recurrence.WEEKLY)
+
+    settings = PoolSettings.objects.get(group=dealer)
+    assert (settings.restricted, settings.reminder_enabled, settings.reminder_days, settings.recurrence,
+            settings.notify_expired) == (True, True, 14, Recurrence.WEEKLY, True)
+    blocks = dealer_blocks(tree)
+    assert [(b.kind, b.valid_from, b.valid_until, b.note) for b in blocks] == [
+        ("plus", today, today + timedelta(days=20), "First year"),
+        ("plus", today + timedelta(days=10), None, ""),
+    ]
+    assert quantities(blocks[0]) == {"virtual_numbers": 20, "mobile_apps": 10, "ukey2_keys": 5,
+                                     "remote_door_opening": 1}
+    assert quantities(blocks[1]) == {"virtual_numbers": 30, "mobile_apps": 30}
+
+    # Company A's status (read-only for its own administrator) shows what Dealer A1 holds.
+    open_licenses(page, live_server, tree["Company A"])
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    expect_status(page, "Virtual numbers", 110, 20, 0, 90)
+    expect_status(page, "Mobile app installs", 90, 10, 0, 80)
