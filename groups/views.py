@@ -86,10 +86,12 @@ def group_create(request: HttpRequest) -> HttpResponse:
         parent = _manageable_or_404(request, parent_id)
     elif not can_create_companies(request.user):
         raise PermissionDenied(_("Only the server administrator creates companies."))
-    form = GroupForm(request.POST or None, parent=parent)
     if parent is not None and not parent.can_hold_children:
-        form.add_error(None, _("%(parent)s is an apartment: it holds residents and devices, not groups.") % {"parent": parent})
-    elif request.method == "POST" and form.is_valid():
+        # Nothing to fill in: say why on the apartment's page (an unbound form cannot carry errors).
+        messages.error(request, _("%(parent)s is an apartment: it holds residents and devices, not groups.") % {"parent": parent})
+        return redirect("groups:detail", pk=parent.pk)
+    form = GroupForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
         try:
             group = services.group_create(parent=parent, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:

@@ -202,17 +202,26 @@ class Shortfall:
 
 
 def compare(before: Timeline | None, after: Timeline, features: dict[int, Feature],
-            *, only_today: bool = False) -> list[Shortfall]:
-    """Shortfalls the change made or worsened in `after`'s pool (one per feature, the first day)."""
+            *, for_grant: bool = False) -> list[Shortfall]:
+    """Shortfalls the change made or worsened in `after`'s pool (one per feature, the first day).
+
+    A block is checked on each of its days from today on. A resident's grant is checked against
+    today's capacity, and, so that it never squeezes sub-groups' blocks already scheduled, on the
+    later days while that capacity lasts (until the pool first shrinks by expiry: from then on
+    residents are suspended by the expiry sweep, not refused now).
+    """
     days = sorted(set(after.days) | (set(before.days) if before else set()))
-    if only_today:
-        days = [after.today]
     found: dict[int, Shortfall] = {}
+    today_capacity = after.at(after.today)[0]
+    past_horizon: set[int] = set()
     for day in days:
         cap_a, carved_a = after.at(day)
         cap_b, carved_b = before.at(day) if before else ({}, {})
         for feature_id, feature in features.items():
-            if feature_id in found:
+            if feature_id in found or feature_id in past_horizon:
+                continue
+            if for_grant and cap_a.get(feature_id, 0) < today_capacity.get(feature_id, 0):
+                past_horizon.add(feature_id)
                 continue
             ca, da, ra = cap_a.get(feature_id, 0), carved_a.get(feature_id, 0), after.residents.get(feature_id, 0)
             cb, db, rb = (

@@ -154,7 +154,7 @@ class PoolChange:
         lock_pools(self.pools)
         self.before = {pk: pools.timeline(p, on) for pk, p in self.pools.items()}
 
-    def shortfalls(self, after_pools: Iterable[Group | None], *, only_today: bool = False) -> list[tuple[pools.Shortfall, date | None]]:
+    def shortfalls(self, after_pools: Iterable[Group | None], *, for_grant: bool = False) -> list[tuple[pools.Shortfall, date | None]]:
         found = []
         for pool in after_pools:
             if pool is None:
@@ -162,7 +162,7 @@ class PoolChange:
             pool.refresh_from_db()
             after = pools.timeline(pool, self.today)
             before = self.before.get(pool.pk)
-            for s in pools.compare(before, after, self.features, only_today=only_today):
+            for s in pools.compare(before, after, self.features, for_grant=for_grant):
                 found.append((s, after.last_day()))
         return found
 
@@ -509,7 +509,7 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
             row._history_user = actor
             row.save(update_fields=["quantity"])
     if pool is not None:
-        shortfalls = change.shortfalls([pool], only_today=True)
+        shortfalls = change.shortfalls([pool], for_grant=True)
         if shortfalls:
             _raise_hard(shortfalls)
     return grant

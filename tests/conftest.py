@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -16,6 +17,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://… (make test-pg)"))
+
+
+@pytest.fixture(autouse=True)
+def _feature_catalogue(request):
+    """Transactional tests flush the database, and with it the catalogue a migration seeded."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"live_server", "transactional_db"} & set(request.fixturenames))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    catalogue = importlib.import_module("licenses.migrations.0002_feature_catalogue")
+    catalogue.seed(apps, None)
 
 
 @pytest.fixture

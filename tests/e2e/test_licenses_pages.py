@@ -16,7 +16,9 @@ from licenses import services
 from licenses.models import BlockFeature, LicenseBlock, PoolSettings, Recurrence
 from licenses.services import BlockInput, SettingsInput
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the feature catalogue is seeded by a migration, and a transactional
+# test's flush would otherwise leave the next test without it.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BIG_POOL = {"virtual_numbers": 100, "mobile_apps": 80, "ukey2_keys": 50, "remote_door_opening": 1}
 COLUMNS = ["Feature", "Limit", "Held by sub-groups", "Used by residents", "Available"]
@@ -185,3 +187,120 @@ def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
     expect_status(page, "Virtual numbers", 110, 20, 0, 90)
     expect_status(page, "Mobile app installs", 90, 10, 0, 80)
+
+
+# --- 2-4. what the pool rules refuse ----------------------------------------------------
+
+
+def block_error(card):
+    """The error shown at the top of a block card."""
+    return card.locator(".block-errors")
+
+
+def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_admin_page, tree, live_server):
+    page = company_admin_page
+    today = services.today()
+    open_licenses(page, live_server, tree["Dealer A1"])
+    page.get_by_role("switch", name="Enable restriction").check()
+    add = page.get_by_role("button", name="Add new license")
+    add.click()
+    fill_card(cards(page).nth(0), vn=5, apps=5, valid_until=today + timedelta(days=60))
+    add.click()
+    fill_card(cards(page).nth(1), vn=1000, apps=10, valid_until=today + timedelta(days=60))
+    page.get_by_role("button", name="Save").click()
+
+    # Company A has 10 (Trial) + 100 (Plus) today; the 5 of the valid card count too.
+    too_big = cards(page).nth(1)
+    expect(block_error(too_big)).to_have_text(
+        f"Company A's pool has 110 virtual numbers on {iso(today)}; sub-groups would need 1005.")
+    expect(too_big.locator("summary")).to_contain_text("error")
+    # Both cards are valid that day, so the shortfall (their sum) is shown on each.
+    expect(block_error(cards(page).nth(0))).to_contain_text("sub-groups would need 1005")
+    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_have_count(0)
+    # What was typed is still in the form.
+    expect(too_big.get_by_label("Virtual numbers", exact=True)).to_have_value("1000")
+    expect(too_big.get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=60)))
+    expect(cards(page).nth(0).get_by_label("Virtual numbers", exact=True)).to_have_value("5")
+    expect(page.get_by_role("switch", name="Enable restriction")).to_be_checked()
+
+    assert dealer_blocks(tree) == []
+    assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
+
+
+def test_block_running_past_the_end_of_the_owners_pool_is_refused(tree, person, operator, browser_login, live_server):
+    today = give_company_pool(tree, operator, until=services.today() + timedelta(days=365))
+    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example")
+    page = browser_login(admin)
+    open_licenses(page, live_server, tree["Dealer A1"])
+    page.get_by_role("switch", name="Enable restriction").check()
+    page.get_by_role("button", name="Add new license").click()
+    fill_card(cards(page).nth(0), vn=10, apps=10, valid_until=today + timedelta(days=400))
+    page.get_by_role("button", name="Save").click()
+
+    expect(block_error(cards(page).nth(0))).to_contain_text(
+        f"The pool of Company A ends on {iso(today + timedelta(days=365))}: nothing is left of virtual numbers "
+        f"on {iso(today + timedelta(days=366))}, where 10 are needed.")
+    expect(cards(page).nth(0).get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=400)))
+    assert dealer_blocks(tree) == []
+    assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
+
+
+def test_fewer_virtual_numbers_than_mobile_apps_is_refused(company_admin_page, tree, live_server):
+    page = company_admin_page
+    open_licenses(page, live_server, tree["Dealer A1"])
+    page.get_by_role("switch", name="Enable restriction").check()
+    page.get_by_role("button", name="Add new license").click()
+    fill_card(cards(page).nth(0), vn=5, apps=10)
+    page.get_by_role("button", name="Save").click()
+
+    card = cards(page).nth(0)
+    expect(block_error(card)).to_have_text("Virtual numbers (5) must be at least the mobile app installs (10).")
+    expect(card.get_by_label("Mobile app installs", exact=True)).to_have_value("10")
+    assert dealer_blocks(tree) == []
+    assert not PoolSettings.objects.filter(group=tree["Dealer A1"]).exists()
+
+
+# --- 5. removing blocks -------------------------------------------------------------------
+
+
+def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(company_admin_page, tree, live_server):
+    page = company_admin_page
+    today = services.today()
+    dealer = tree["Dealer A1"]
+    open_licenses(page, live_server, dealer)
+    page.get_by_role("switch", name="Enable restriction").check()
+    add = page.get_by_role("button", name="Add new license")
+    add.click()
+    fill_card(cards(page).nth(0), vn=10, apps=4, note="keep")
+    add.click()
+    fill_card(cards(page).nth(1), vn=7, apps=7, note="dropped")
+    cards(page).nth(1).get_by_role("button", name="Remove this block").click()
+    expect(cards(page)).to_have_count(1)
+    expect(add).to_be_focused()
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(cards(page)).to_have_count(1)
+    expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])
+    expect_status(page, "Virtual numbers", 10, 0, 0, 10)
+    blocks = dealer_blocks(tree)
+    assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]
+
+    # A second one, saved, then removed with its "Remove this block" box.
+    add.click()
+    fill_card(cards(page).nth(1), vn=3, apps=3, valid_until=today + timedelta(days=90), note="short")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect_status(page, "Virtual numbers", 13, 0, 0, 13)
+    assert sorted(b.note for b in dealer_blocks(tree)) == ["keep", "short"]
+
+    saved = cards(page).filter(has_text=f"{iso(today)} – {iso(today + timedelta(days=90))}")
+    saved.locator("summary").click()  # a saved card opens for editing when selected
+    saved.get_by_label("Remove this block").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(cards(page)).to_have_count(1)
+    expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])
+    expect_status(page, "Virtual numbers", 10, 0, 0, 10)
+    blocks = dealer_blocks(tree)
+    assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]

@@ -4,32 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from groups import services
 from groups.models import Group, Role
 from groups.services import GenerationPlan
-
-
-def nested_sets_match_parents(tree_id: int) -> bool:
-    """Recompute lft/rght/level from the parent links and compare with what is stored."""
-    rows = list(Group.objects.filter(tree_id=tree_id).values("pk", "parent_id", "lft", "rght", "level"))
-    children: dict = {}
-    for r in rows:
-        children.setdefault(r["parent_id"], []).append(r)
-    for siblings in children.values():
-        siblings.sort(key=lambda r: r["lft"])
-    expected = {}
-    counter = 0
-
-    def walk(node, level):
-        nonlocal counter
-        counter += 1
-        left = counter
-        for child in children.get(node["pk"], []):
-            walk(child, level + 1)
-        counter += 1
-        expected[node["pk"]] = (left, counter, level)
-
-    roots = children.get(None, [])
-    assert len(roots) == 1
-    walk(roots[0], 0)
-    return all(expected[r["pk"]] == (r["lft"], r["rght"], r["level"]) for r in rows)
+from tests.treecheck import nested_sets_match_parents
 
 
 def test_create_child_and_company(operator, db):

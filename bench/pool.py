@@ -1,0 +1,210 @@
+"""A dealer's pool that owns many carved child blocks and serves many residents, and the
+pool check that every license save runs against it."""
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from groups.models import Group, Membership, Role, User
+from licenses import selectors, services
+from licenses.models import (
+    MAX_QUANTITY,
+    BlockFeature,
+    BlockKind,
+    Device,
+    Feature,
+    Grant,
+    GrantFeature,
+    LicenseBlock,
+    PoolSettings,
+)
+from licenses.services import BlockInput, SettingsInput
+
+from .measure import Report, measure
+from .tree import Company
+
+BATCH = 5000
+DEALER_SWITCHES = ("remote_door_opening", "guest_access", "elevators")
+CHILD_QUANTITIES = {"virtual_numbers": 4, "mobile_apps": 3, "ukey2_keys": 2, "remote_door_opening": 1}
+DEVICE_QUANTITIES = {"virtual_numbers": 2, "mobile_apps": 2}
+NEW_BLOCK_QUANTITIES = {"virtual_numbers": 2, "mobile_apps": 2, "ukey2_keys": 1, "remote_door_opening": 1}
+
+
+@dataclass
+class Pool:
+    pool: Group
+    today: date
+    child_ids: list[int]  # restricted apartments whose blocks are carved from the pool
+    served_apartment_ids: list[int]  # apartments whose residents the pool serves
+    resident_apartment: Group  # one apartment with residents, for its page
+    residents: int
+    devices: int
+
+
+def _plus(key: str, start: date, end: date | None, quantities: dict[str, int]) -> BlockInput:
+    return BlockInput(key=key, id=None, kind=BlockKind.PLUS, valid_from=start, valid_until=end, quantities=quantities)
+
+
+def _evenly(ids: list[int], count: int) -> list[int]:
+    """`count` ids spread evenly over `ids` (which is in tree order)."""
+    if count >= len(ids):
+        return list(ids)
+    return [ids[(i * len(ids)) // count] for i in range(count)]
+
+
+def setup_pool(bench: Company, *, children: int, residents: int, tag: str, report: Report) -> Pool:
+    """The root and dealer pools through licenses_save; children, devices and residents in bulk.
+
+    Bulk rows skip simple_history and the pool checks: only the setup's speed is lost, and
+    the quantities are chosen so that the pool fits (the first timed save would say if not).
+    """
+    today = services.today()
+    features = {f.code: f for f in Feature.objects.all()}
+    switches = [code for code, f in features.items() if not f.is_counted]
+    counted = [code for code, f in features.items() if f.is_counted]
+
+    start = time.perf_counter()
+    # The vendor sells the company a sourced root pool without end; the company
+    # administrator carves the dealer's pool out of it for two years.
+    services.licenses_save(
+        group=bench.company, actor=bench.operator, settings=SettingsInput(restricted=True),
+        blocks=[_plus("root", today, None, {**{c: MAX_QUANTITY for c in counted}, **{s: 1 for s in switches}})])
+    dealer_quantities = {"virtual_numbers": 600_000, "mobile_apps": 500_000, "ukey2_keys": 300_000,
+                         **{s: 1 for s in DEALER_SWITCHES}}
+    bench.dealer.refresh_from_db()
+    services.licenses_save(
+        group=bench.dealer, actor=bench.admin, settings=SettingsInput(restricted=True),
+        blocks=[_plus("dealer", today, today + timedelta(days=729), dealer_quantities)])
+    pool = bench.dealer
+    pool.refresh_from_db()
+    report.add("setup", "licenses_save: root pool, then dealer pool", time.perf_counter() - start,
+               note="setup through the service")
+
+    start = time.perf_counter()
+    apartments = list(
+        Group.objects.filter(tree_id=pool.tree_id, lft__gt=pool.lft, rght__lt=pool.rght, kind=Group.Kind.APARTMENT)
+        .exclude(name__startswith="Bench insert").order_by("lft").values_list("pk", flat=True))
+    child_ids = _evenly(apartments, children)
+    if len(child_ids) < children:
+        print(f"  !! only {len(child_ids):,} apartments for {children:,} restricted children", flush=True)
+    taken = set(child_ids)
+    served = [pk for pk in apartments if pk not in taken]
+    buildings = list(Group.objects.filter(tree_id=pool.tree_id, lft__gt=pool.lft, rght__lt=pool.rght,
+                                          kind=Group.Kind.BUILDING).values_list("pk", flat=True))
+    with transaction.atomic():
+        # 10,000 restricted apartments with one carved block each, ending on spread days.
+        PoolSettings.objects.bulk_create([PoolSettings(group_id=pk, restricted=True) for pk in child_ids],
+                                         batch_size=BATCH)
+        blocks = LicenseBlock.objects.bulk_create(
+            [LicenseBlock(group_id=pk, kind=BlockKind.PLUS, valid_from=today - timedelta(days=i % 90),
+                          valid_until=today + timedelta(days=30 + i % 365), note="Bench child block")
+             for i, pk in enumerate(child_ids)], batch_size=BATCH)
+        BlockFeature.objects.bulk_create(
+            [BlockFeature(block_id=b.pk, feature_id=features[code].pk, quantity=q)
+             for b in blocks for code, q in CHILD_QUANTITIES.items()], batch_size=BATCH)
+        # One intercom per building: its Basic block adds to the pool that serves the building.
+        devices = Device.objects.bulk_create(
+            [Device(group_id=pk, serial_number=f"BENCH-{tag}-{pk}", model="AV-07T") for pk in buildings],
+            batch_size=BATCH)
+        device_blocks = LicenseBlock.objects.bulk_create(
+            [LicenseBlock(group_id=d.group_id, kind=BlockKind.BASIC, valid_from=today - timedelta(days=200),
+                          valid_until=None, device_id=d.pk, note="Bench device") for d in devices],
+            batch_size=BATCH)
+        BlockFeature.objects.bulk_create(
+            [BlockFeature(block_id=b.pk, feature_id=features[code].pk, quantity=q)
+             for b in device_blocks for code, q in DEVICE_QUANTITIES.items()], batch_size=BATCH)
+        # Residents, round-robin over the apartments the pool serves, each with a grant.
+        users = User.objects.bulk_create(
+            [User(email=f"resident-{tag}-{i}@bench.example", name=f"Resident {i}", password="!bench")
+             for i in range(residents)], batch_size=BATCH)
+        homes = [served[i % len(served)] for i in range(residents)]
+        Membership.objects.bulk_create(
+            [Membership(user_id=u.pk, group_id=home, role=Role.RESIDENT) for u, home in zip(users, homes, strict=True)],
+            batch_size=BATCH)
+        first_grant = timezone.now() - timedelta(days=400)
+        grants = Grant.objects.bulk_create(
+            [Grant(group_id=home, user_id=u.pk, granted_at=first_grant + timedelta(minutes=i))
+             for i, (u, home) in enumerate(zip(users, homes, strict=True))], batch_size=BATCH)
+        rows = []
+        for i, g in enumerate(grants):
+            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["virtual_numbers"].pk, quantity=1))
+            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["mobile_apps"].pk, quantity=1))
+            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["remote_door_opening"].pk, quantity=1))
+            if i % 3 == 0:
+                rows.append(GrantFeature(grant_id=g.pk, feature_id=features["ukey2_keys"].pk, quantity=1))
+        GrantFeature.objects.bulk_create(rows, batch_size=BATCH)
+    analyzed = ""
+    if connection.vendor == "postgresql":
+        # Autovacuum would analyze these fresh tables soon; do it now so plans are stable.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        analyzed = "; ANALYZE run"
+    report.add("setup", "bulk rows: children, devices, residents, grants", time.perf_counter() - start,
+               note=f"{len(child_ids):,} restricted children, {len(devices):,} devices, {residents:,} residents "
+                    f"in {min(len(served), residents):,} apartments, {len(rows):,} grant rows{analyzed}")
+    resident_apartment = Group.objects.get(pk=served[0])
+    return Pool(pool=pool, today=today, child_ids=child_ids, served_apartment_ids=served,
+                resident_apartment=resident_apartment, residents=residents, devices=len(devices))
+
+
+def time_pool_check(bench: Company, setup: Pool, *, repeat: int, report: Report) -> None:
+    today = setup.today
+    middle = len(setup.child_ids) // 2
+
+    def add_block(index: int) -> object:
+        child = Group.objects.get(pk=setup.child_ids[middle + index])
+        try:
+            return services.licenses_save(
+                group=child, actor=bench.admin, settings=SettingsInput(restricted=True),
+                blocks=[_plus("new", today, today + timedelta(days=180), NEW_BLOCK_QUANTITIES)])
+        except ValidationError as exc:
+            return exc
+
+    sample = measure(add_block, repeat=repeat)
+    refused = sample.result if isinstance(sample.result, ValidationError) else None
+    report.add_sample("licenses", "licenses_save: one more carved block in a child", sample,
+                      note=f"refused: {'; '.join(refused.messages)}" if refused else "saved; checks the dealer pool",
+                      show_slowest=True)
+
+    def status(_index: int) -> selectors.PoolStatus:
+        return selectors.pool_status(group=setup.pool, on=today)
+
+    sample = measure(status, repeat=repeat)
+    report.add_sample("licenses", "pool_status(dealer pool, today)", sample, show_slowest=True)
+    result: selectors.PoolStatus = sample.result
+    for row in result.counted:
+        print(f"      {row.feature.code:<16} limit {row.limit:>9,}  held by sub-groups {row.held:>9,}  "
+              f"used by residents {row.used:>9,}  available {row.available:>9,}", flush=True)
+    print(f"      switches in force: {', '.join(f.code for f in result.switches_in_force) or '-'}; "
+          f"device blocks: {result.device_blocks:,}", flush=True)
+
+    # A new resident's grant: the other way to add demand (checked for today only).
+    newcomers = User.objects.bulk_create(
+        [User(email=f"newcomer-{i}-{setup.pool.pk}-{time.time_ns()}@bench.example", password="!bench")
+         for i in range(repeat + 1)])
+    apartments = [Group.objects.get(pk=pk) for pk in setup.served_apartment_ids[-(repeat + 1):]]
+    Membership.objects.bulk_create([Membership(user=u, group=a, role=Role.RESIDENT)
+                                    for u, a in zip(newcomers, apartments, strict=True)])
+
+    def grant(index: int) -> object:
+        try:
+            return services.grant_set(group=apartments[index], user=newcomers[index], actor=bench.admin,
+                                      quantities={"virtual_numbers": 1, "mobile_apps": 1})
+        except ValidationError as exc:
+            return exc
+
+    sample = measure(grant, repeat=repeat)
+    refused = sample.result if isinstance(sample.result, ValidationError) else None
+    report.add_sample("licenses", "grant_set: a new resident's grant", sample,
+                      note=f"refused: {'; '.join(refused.messages)}" if refused else "saved; checks the dealer pool",
+                      show_slowest=True)
+
+
+def describe(setup: Pool) -> str:
+    return (f"pool {setup.pool.name} (id {setup.pool.pk}): {len(setup.child_ids):,} restricted children, "
+            f"{setup.residents:,} residents, {setup.devices:,} devices; today {setup.today}")
+

@@ -1,0 +1,95 @@
+"""The benchmark's steps, in order. Imported only after django.setup()."""
+
+import argparse
+import resource
+import sqlite3
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from groups.models import Group
+
+from . import pool, tree
+from .database import DatabaseChoice
+from .measure import Report, ms
+
+
+def _database_line(choice: DatabaseChoice) -> str:
+    if connection.vendor == "postgresql":
+        major, rest = divmod(connection.pg_version, 10000)
+        version = f"PostgreSQL server {major}.{rest}"
+    elif connection.vendor == "sqlite":
+        version = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        version = connection.vendor
+    return f"{choice.description}; {version}"
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
+    report = Report()
+    began = time.perf_counter()
+    children = args.children if args.children is not None else args.groups // 10
+    residents = args.residents if args.residents is not None else args.groups
+    print(f"Database: {_database_line(choice)}")
+    print(f"Settings: {settings.SETTINGS_MODULE} (DEBUG={settings.DEBUG}); "
+          f"{args.groups:,} groups, {children:,} restricted children, {residents:,} residents, "
+          f"{args.repeat} timed runs per measurement")
+    print("Query counts come from one extra run under CaptureQueriesContext; timings from the runs without it.",
+          flush=True)
+
+    _section("migrate")
+    start = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    report.add("setup", "migrate", time.perf_counter() - start)
+    existing = Group.objects.count()
+    if existing:
+        print(f"  note: the database already holds {existing:,} groups (reused database; --fresh starts clean)")
+    tag = f"{int(time.time()):x}"
+
+    _section(f"build a company of {args.groups:,} groups")
+    bench = tree.build_company(total_groups=args.groups, tag=tag, report=report)
+
+    _section("leaf insert into the big tree")
+    tree.time_leaf_inserts(bench, repeat=args.repeat, report=report)
+
+    _section(f"licenses setup: a dealer pool with {children:,} carved children and {residents:,} residents")
+    setup = pool.setup_pool(bench, children=children, residents=residents, tag=tag, report=report)
+    print(f"  {pool.describe(setup)}", flush=True)
+
+    _section("pages, as the company administrator")
+    client = tree.page_client(bench.admin)
+    first_site = bench.sites[0]
+    child = Group.objects.get(pk=setup.child_ids[0])
+    tree.time_pages(client, [
+        ("tree", "/groups/", ""),
+        ("company", f"/groups/{bench.company.pk}/", f"{bench.company.get_children().count()} child"),
+        ("site", f"/groups/{first_site.pk}/", f"{first_site.get_children().count()} children, 50 a page"),
+        ("apartment with residents", f"/groups/{setup.resident_apartment.pk}/",
+         f"{setup.resident_apartment.memberships.count()} residents"),
+    ], repeat=args.repeat, report=report)
+    print("  further pages:", flush=True)
+    tree.time_pages(client, [
+        ("next level, lazy", f"/groups/{first_site.pk}/children/?page=2", ""),
+        ("search", "/groups/?q=Building+17", ""),
+        ("dealer pool licenses", f"/licenses/groups/{setup.pool.pk}/", ""),
+        ("child pool licenses", f"/licenses/groups/{child.pk}/", ""),
+    ], repeat=args.repeat, report=report, section="pages+")
+
+    _section("the pool check")
+    pool.time_pool_check(bench, setup, repeat=args.repeat, report=report)
+
+    total = time.perf_counter() - began
+    _section("summary")
+    report.print_table()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(f"\nDatabase: {_database_line(choice)}")
+    if choice.sqlite_path is not None and choice.sqlite_path.exists():
+        print(f"Database file: {choice.sqlite_path.stat().st_size / 2**20:,.0f} MiB")
+    print(f"Whole run: {ms(total)}")
+    print(f"Peak memory (ru_maxrss): {peak:,} KiB ({peak / 1024:,.0f} MiB)")

@@ -1,0 +1,167 @@
+"""The big company: built through the bulk service, then a leaf insert and the tree pages."""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from groups import services as group_services
+from groups.models import Group, Role, User
+from groups.services import GenerationPlan
+
+from .measure import Report, counting_queries, measure, ms
+
+# One building of the usual layout: 4 units × 10 floors × 5 apartments = 245 groups.
+UNITS, FLOORS, APARTMENTS_PER_FLOOR = 4, 10, 5
+BUILDINGS_PER_CALL = 50
+PER_BUILDING = GenerationPlan(buildings=1, units=UNITS, floors=FLOORS, apartments_per_floor=APARTMENTS_PER_FLOOR).total
+
+
+@dataclass
+class Company:
+    operator: User
+    admin: User
+    company: Group
+    dealer: Group
+    sites: list[Group]
+
+
+@dataclass(frozen=True)
+class Call:
+    site_index: int
+    plan: GenerationPlan
+
+
+def _site_count(buildings: int) -> int:
+    return 4 if buildings >= 200 else 2 if buildings >= 20 else 1
+
+
+def plan_calls(total_groups: int) -> tuple[int, list[Call]]:
+    """(number of sites, the generate calls) so that the company has exactly `total_groups`
+    groups: company + dealer + sites + calls of up to 50 standard buildings, and one small
+    top-up building (floors without units) for the remainder."""
+    sites = _site_count(max((total_groups - 3) // PER_BUILDING, 1))
+    fixed = 2 + sites
+    buildings, remainder = divmod(total_groups - fixed, PER_BUILDING)
+    if remainder in (1, 2):
+        buildings, remainder = buildings - 1, remainder + PER_BUILDING
+    if buildings < 1:
+        raise SystemExit(f"--groups {total_groups} is too small: use at least {fixed + PER_BUILDING}")
+    calls: list[Call] = []
+    next_building = [1] * sites
+    left = buildings
+    index = 0
+    while left:
+        count = min(BUILDINGS_PER_CALL, left)
+        site = index % sites
+        calls.append(Call(site, GenerationPlan(buildings=count, units=UNITS, floors=FLOORS,
+                                               apartments_per_floor=APARTMENTS_PER_FLOOR,
+                                               building_start=next_building[site])))
+        next_building[site] += count
+        left -= count
+        index += 1
+    if remainder:
+        # 1 building + f floors × a apartments: 1 + f * (1 + a) == remainder.
+        floors = max(f for f in range(1, FLOORS + 1) if (remainder - 1) % f == 0 and (remainder - 1) // f >= 2)
+        per_floor = (remainder - 1) // floors - 1
+        site = sites - 1
+        calls.append(Call(site, GenerationPlan(buildings=1, units=0, floors=floors, apartments_per_floor=per_floor,
+                                               building_start=next_building[site])))
+    assert fixed + sum(c.plan.total for c in calls) == total_groups
+    return sites, calls
+
+
+def build_company(*, total_groups: int, tag: str, report: Report) -> Company:
+    operator = User.objects.create_superuser(email=f"operator-{tag}@bench.example", password=None)
+    admin = User.objects.create_user(email=f"distributor-{tag}@bench.example", password=None,
+                                     name="Bench Distributor", is_staff=True)
+    company = group_services.group_create(parent=None, name=f"Bench Company {tag}", kind=Group.Kind.COMPANY,
+                                          actor=operator)
+    group_services.membership_add(group=company, user=admin, role=Role.COMPANY_ADMIN, actor=operator)
+    dealer = group_services.group_create(parent=company, name="Bench Dealer", kind=Group.Kind.CUSTOM, actor=admin)
+    site_count, calls = plan_calls(total_groups)
+    sites = [
+        group_services.group_create(parent=dealer, name=f"Site {n}", kind=Group.Kind.SITE, number=str(n), actor=admin)
+        for n in range(1, site_count + 1)
+    ]
+
+    print(f"  {len(calls)} groups_generate calls under {site_count} sites "
+          f"({BUILDINGS_PER_CALL} buildings × {UNITS} units × {FLOORS} floors × {APARTMENTS_PER_FLOOR} apartments "
+          f"= {GenerationPlan(buildings=BUILDINGS_PER_CALL, units=UNITS, floors=FLOORS, apartments_per_floor=APARTMENTS_PER_FLOOR).total:,} groups each)",
+          flush=True)
+    generated, elapsed, per_call = 0, 0.0, []
+    with counting_queries() as counter:
+        for number, call in enumerate(calls, 1):
+            site = sites[call.site_index]
+            site.refresh_from_db()
+            start = time.perf_counter()
+            made = group_services.groups_generate(parent=site, plan=call.plan, actor=admin)
+            took = time.perf_counter() - start
+            generated += made
+            elapsed += took
+            per_call.append(took)
+            print(f"    call {number:>2}: {made:>6,} groups under {site.name:<7} in {ms(took):>9} "
+                  f"({made / took:,.0f} groups/s; tree now {generated + 2 + site_count:,})", flush=True)
+    queries = counter["n"]
+    total = Group.objects.filter(tree_id=company.tree_id).count()
+    report.add("build", f"groups_generate × {len(calls)} ({generated:,} groups)", elapsed, queries,
+               f"{generated / elapsed:,.0f} groups/s; calls {ms(min(per_call))} – {ms(max(per_call))}; "
+               f"company has {total:,} groups")
+    company.refresh_from_db()
+    dealer.refresh_from_db()
+    for site in sites:
+        site.refresh_from_db()
+    return Company(operator=operator, admin=admin, company=company, dealer=dealer, sites=sites)
+
+
+def time_leaf_inserts(bench: Company, *, repeat: int, report: Report) -> None:
+    """group_create of one apartment under the first floor in tree order (mptt shifts almost
+    every row to its right) and under the last one (it shifts almost nothing)."""
+    floors = Group.objects.filter(tree_id=bench.company.tree_id, kind=Group.Kind.FLOOR)
+    first_floor = floors.order_by("lft").first()
+    last_floor = floors.order_by("-lft").first()
+    for label, floor in (("first floor in tree order", first_floor), ("last floor in tree order", last_floor)):
+        def insert(index: int, floor: Group = floor) -> Group:
+            floor.refresh_from_db()
+            return group_services.group_create(parent=floor, name=f"Bench insert {index}", kind=Group.Kind.APARTMENT,
+                                               number=str(900 + index), actor=bench.admin)
+
+        sample = measure(insert, repeat=repeat)
+        floor.refresh_from_db()
+        # mptt's insert updates every row of the tree whose rght is at or after the parent's.
+        shifted = Group.objects.filter(tree_id=bench.company.tree_id, rght__gte=floor.rght).count()
+        report.add_sample("tree", f"group_create leaf under {label}", sample,
+                          note=f"{shifted:,} rows shifted per insert", show_slowest=True)
+
+
+def page_client(user: User) -> Client:
+    # The Django test client sends Host: testserver; local settings only allow 127.0.0.1.
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int, report: Report,
+               section: str = "pages") -> None:
+    """GET each (label, url, note) page: one counted run, then `repeat` timed runs."""
+    for label, url, note in pages:
+        statuses: set[int] = set()
+        sizes: set[int] = set()
+
+        def get(_index: int, url: str = url, statuses: set[int] = statuses, sizes: set[int] = sizes) -> None:
+            response = client.get(url)
+            statuses.add(response.status_code)
+            sizes.add(len(response.content))
+
+        sample = measure(get, repeat=repeat)
+        status = ",".join(str(s) for s in sorted(statuses))
+        extra = f"HTTP {status}, {max(sizes) / 1024:,.0f} KiB" + (f"; {note}" if note else "")
+        report.add_sample(section, f"GET {url} ({label})", sample, note=extra,
+                          show_slowest=statuses != {200} or sample.median > 0.2)
+        if statuses != {200}:
+            print(f"      !! {url} answered {status}", flush=True)
+    connection.close_if_unusable_or_obsolete()
