@@ -50,13 +50,15 @@ def measure(run: Callable[[int], Any], *, repeat: int) -> Sample:
     """
     with CaptureQueriesContext(connection) as ctx:
         result = run(0)
-    slowest = sorted(((float(q["time"]), q["sql"]) for q in ctx.captured_queries), reverse=True)[:3]
+    # Read the capture now: a later request (request_started) clears connection.queries.
+    captured = ctx.captured_queries
+    slowest = sorted(((float(q["time"]), q["sql"]) for q in captured), reverse=True)[:3]
     seconds = []
     for index in range(1, repeat + 1):
         start = time.perf_counter()
         result = run(index)
         seconds.append(time.perf_counter() - start)
-    return Sample(seconds=seconds, queries=len(ctx.captured_queries), slowest=slowest, result=result)
+    return Sample(seconds=seconds, queries=len(captured), slowest=slowest, result=result)
 
 
 @contextmanager

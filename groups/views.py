@@ -151,6 +151,10 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.group_delete(group=group, actor=request.user)
+        except PermissionDenied as exc:
+            # e.g. the group the person administers: say why instead of a bare 403 page.
+            messages.error(request, str(exc))
+            return redirect("groups:detail", pk=group.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -107,8 +107,11 @@ class LicenseBlock(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expired_at = models.DateTimeField(null=True, blank=True, help_text=_("When the expiry sweep processed it."))
     last_notified_at = models.DateTimeField(_("last notified at"), null=True, blank=True)
+    # The next day a reminder (or the "expired" notice) is due, kept by the services so the
+    # reminder sweep reads only what is due, whatever the number of blocks.
+    next_reminder_on = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["next_reminder_on", "last_notified_at", "expired_at"])
 
     class Meta:
         ordering = ["valid_from", "pk"]
@@ -120,6 +123,8 @@ class LicenseBlock(models.Model):
         ]
         indexes = [
             models.Index(fields=["valid_until"], name="block_valid_until"),
+            models.Index(fields=["valid_until"], condition=Q(expired_at__isnull=True), name="block_unexpired"),
+            models.Index(fields=["next_reminder_on"], condition=Q(next_reminder_on__isnull=False), name="block_reminder_due"),
             models.Index(fields=["group", "valid_from"], name="block_group_from"),
         ]
 

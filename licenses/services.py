@@ -22,7 +22,7 @@ from groups.locks import lock_pools, lock_tree
 from groups.models import Group, Role, User
 from groups.scoping import can_edit_licenses, can_manage
 
-from . import pools
+from . import pools, schedule
 from .models import (
     MAX_QUANTITY,
     BlockFeature,
@@ -397,8 +397,35 @@ def licenses_save(
             block.save()
         _write_quantities(block, data.quantities, features, actor)
 
+    reschedule_reminders(group=group, on=on)
     after_pools = [owner, group if settings.restricted else None]
     return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks)
+
+
+def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | None = None) -> None:
+    """Recompute the next reminder day of each of the group's blocks (few rows: one group's)."""
+    settings = settings or _settings_for(group)
+    for block in LicenseBlock.objects.filter(group=group, device__isnull=True, valid_until__isnull=False):
+        due = next_reminder_for(block, settings, on)
+        if block.next_reminder_on != due:
+            LicenseBlock.objects.filter(pk=block.pk).update(next_reminder_on=due)
+
+
+def next_reminder_for(block: LicenseBlock, settings: PoolSettings, on: date) -> date | None:
+    """When the reminder sweep should next look at `block`.
+
+    `on` itself when some reminder already fell due (the sweep then sends the latest one unless
+    the ledger has it: a block created inside its reminder window still gets its reminder), else
+    the first reminder day after `on`, or None when there is none left.
+    """
+    if block.valid_until is None or block.device_id is not None:
+        return None
+    if not (settings.reminder_enabled or settings.notify_expired):
+        return None
+    args = (block.valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired)
+    if schedule.latest_due(*args, on, reminder_on=settings.reminder_enabled) is not None:
+        return on
+    return schedule.next_reminder(*args, on, reminder_on=settings.reminder_enabled)
 
 
 # --- devices ----------------------------------------------------------------------------
@@ -534,6 +561,7 @@ def issue_trial(company: Group, actor: User | None) -> LicenseBlock:
     quantities = dict(django_settings.LICENSE_TRIAL_QUANTITIES)
     quantities.update({code: 1 for code, f in features.items() if not f.is_counted})
     _write_quantities(block, quantities, features, actor)
+    reschedule_reminders(group=company, on=on, settings=settings)
     return block
 
 

@@ -48,3 +48,24 @@ class ReminderLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.block_id} {self.day} → {self.recipient_id}"
+
+
+class MailTemplate(models.Model):
+    """A server administrator's override of a default mail (templates/mail/<kind>.<language>.*)."""
+
+    class Kind(models.TextChoices):
+        EXPIRING = "expiring", _("License expiring")
+        EXPIRED = "expired", _("License expired")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("uk", "Українська")])
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "language"], name="mailtemplate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"

@@ -519,6 +519,8 @@ def test_concierge_sees_groups_without_change_buttons_and_is_refused_on_post(tre
         for label in ("Edit", "Move", "Delete", "Add group", "Generate groups"):
             expect(page.get_by_role("link", name=label, exact=True)).to_have_count(0)
         expect(page.locator("main").get_by_role("link", name="People")).to_have_count(0)
+    crumbs = page.get_by_role("navigation", name="Breadcrumb")
+    expect(crumbs.get_by_role("listitem")).to_have_text(["Groups", "Site A1", "Building 1"])
 
     response = page.goto(f"{live_server.url}/groups/{building.pk}/edit/")
     assert response.status == 403
@@ -538,3 +540,35 @@ def test_concierge_sees_groups_without_change_buttons_and_is_refused_on_post(tre
     building.refresh_from_db()
     assert building.name == "Building 1"
     assert Group.objects.filter(pk=building.pk).exists()
+
+
+def test_a_long_level_opens_fifty_at_a_time_with_show_more(tree, dealer_a1, operator, browser_login):
+    group_services.groups_generate(parent=tree["Dealer A1"], actor=operator, plan=group_services.GenerationPlan(
+        buildings=1, units=0, floors=1, apartments_per_floor=55, building_pattern="Tower {n}",
+        floor_pattern="Deck {n}", apartment_pattern="Flat {n}"))
+    page = browser_login(dealer_a1)
+    box = page.locator("#tree")
+    page.get_by_role("button", name="Open Dealer A1").click()
+    page.get_by_role("button", name="Open Tower 1").click()
+    page.get_by_role("button", name="Open Deck 1").click()
+    flats = box.get_by_role("link", name=re.compile(r"^Flat \d+$"))
+    expect(flats).to_have_count(50)
+    page.get_by_role("button", name="Show more").click()
+    expect(flats).to_have_count(55)
+    expect(flats).to_have_text([f"Flat {n}" for n in range(1, 56)])
+    expect(page.get_by_role("button", name="Show more")).to_have_count(0)
+
+
+def test_deleting_the_group_one_administers_is_refused_with_a_message(tree, dealer_a1, browser_login,
+                                                                       live_server):
+    dealer = tree["Dealer A1"]
+    size = dealer.get_descendant_count()
+    page = browser_login(dealer_a1)
+    page.goto(f"{live_server.url}/groups/{dealer.pk}/delete/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete “Dealer A1”?")
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_role("alert")).to_have_text("You cannot delete the group you administer.")
+    expect(page).to_have_url(f"{live_server.url}/groups/{dealer.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dealer A1")
+    assert Group.objects.filter(pk=dealer.pk).exists()
+    assert Group.objects.get(pk=dealer.pk).get_descendant_count() == size

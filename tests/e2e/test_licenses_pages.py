@@ -1,85 +1,35 @@
 """The Licenses section of a group, in the browser, as the administrator who uses it.
 
 Company A (a company: its Trial block of 10 of each counted feature runs 30 days) gets a
-big Plus pool from the server administrator; its company administrator then hands Dealer A1
-its licenses on /licenses/groups/<id>/.
+big Plus pool with no end from the server administrator; its company administrator then
+hands Dealer A1 its licenses on /licenses/groups/<id>/.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from groups.models import Role
 from licenses import services
-from licenses.models import BlockFeature, LicenseBlock, PoolSettings, Recurrence
-from licenses.services import BlockInput, SettingsInput
+from licenses.models import PoolSettings, Recurrence
+from tests.e2e.licenses_support import (
+    COLUMNS,
+    block_error,
+    cards,
+    expect_status,
+    fill_card,
+    give_company_pool,
+    iso,
+    open_licenses,
+    own_blocks,
+    quantities,
+    restrict_with_block,
+    saved_message,
+)
 
-# serialized_rollback: the feature catalogue is seeded by a migration, and a transactional
-# test's flush would otherwise leave the next test without it.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-BIG_POOL = {"virtual_numbers": 100, "mobile_apps": 80, "ukey2_keys": 50, "remote_door_opening": 1}
-COLUMNS = ["Feature", "Limit", "Held by sub-groups", "Used by residents", "Available"]
-
-
-def iso(d: date | None) -> str:
-    return d.isoformat() if d else ""
-
-
-def give_company_pool(tree, operator, *, until: date | None) -> date:
-    """The server administrator sells Company A a big Plus block (on top of its Trial)."""
-    today = services.today()
-    services.licenses_save(
-        group=tree["Company A"], settings=SettingsInput(restricted=True),
-        blocks=[BlockInput(key="b", id=None, kind="plus", valid_from=today, valid_until=until,
-                           quantities=BIG_POOL)],
-        actor=operator)
-    return today
-
-
-def quantities(block: LicenseBlock) -> dict[str, int]:
-    return {bf.feature.code: bf.quantity
-            for bf in BlockFeature.objects.filter(block=block, quantity__gt=0).select_related("feature")}
-
-
-def dealer_blocks(tree):
-    return list(LicenseBlock.objects.filter(group=tree["Dealer A1"], device__isnull=True).order_by("valid_from", "pk"))
-
-
-def cards(page: Page):
-    """The block cards a person sees (a removed new card is hidden, not counted)."""
-    return page.locator("#blocks details[data-block-card]:visible")
-
-
-def status_row(page: Page, feature_label: str):
-    table = page.get_by_role("table", name="Pool status today")
-    return table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=feature_label, exact=True))
-
-
-def expect_status(page: Page, feature_label: str, limit: int, held: int, used: int, available: int) -> None:
-    expect(status_row(page, feature_label).get_by_role("cell")).to_have_text(
-        [str(limit), str(held), str(used), str(available)])
-
-
-def open_licenses(page: Page, live_server, group) -> None:
-    page.goto(f"{live_server.url}/licenses/groups/{group.pk}/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(group.name)
-
-
-def fill_card(card, *, vn=None, apps=None, ukey=None, valid_from=None, valid_until=None, switches=(), note=None):
-    if valid_from is not None:
-        card.get_by_label("Valid from").fill(iso(valid_from))
-    if valid_until is not None:
-        card.get_by_label("Valid until").fill(iso(valid_until))
-    for label, value in (("Virtual numbers", vn), ("Mobile app installs", apps), ("UKEY2 keys", ukey)):
-        if value is not None:
-            card.get_by_label(label, exact=True).fill(str(value))
-    for label in switches:
-        card.get_by_label(label, exact=True).check()
-    if note is not None:
-        card.get_by_label("Note").fill(note)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -143,7 +93,7 @@ def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company
     fill_card(second, vn=30, apps=30, valid_from=today + timedelta(days=10))  # no end
     page.get_by_role("button", name="Save").click()
 
-    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(saved_message(page)).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/licenses/groups/{dealer.pk}/")
     # Its own pool now: today only the first block counts; nothing held below, nobody uses any.
     expect(page.locator("#status").get_by_text("Shares the pool of")).to_have_count(0)
@@ -173,7 +123,7 @@ def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company
     settings = PoolSettings.objects.get(group=dealer)
     assert (settings.restricted, settings.reminder_enabled, settings.reminder_days, settings.recurrence,
             settings.notify_expired) == (True, True, 14, Recurrence.WEEKLY, True)
-    blocks = dealer_blocks(tree)
+    blocks = own_blocks(tree["Dealer A1"])
     assert [(b.kind, b.valid_from, b.valid_until, b.note) for b in blocks] == [
         ("plus", today, today + timedelta(days=20), "First year"),
         ("plus", today + timedelta(days=10), None, ""),
@@ -190,11 +140,6 @@ def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company
 
 
 # --- 2-4. what the pool rules refuse ----------------------------------------------------
-
-
-def block_error(card):
-    """The error shown at the top of a block card."""
-    return card.locator(".block-errors")
 
 
 def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_admin_page, tree, live_server):
@@ -216,14 +161,14 @@ def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_ad
     expect(too_big.locator("summary")).to_contain_text("error")
     # Both cards are valid that day, so the shortfall (their sum) is shown on each.
     expect(block_error(cards(page).nth(0))).to_contain_text("sub-groups would need 1005")
-    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_have_count(0)
+    expect(saved_message(page)).to_have_count(0)
     # What was typed is still in the form.
     expect(too_big.get_by_label("Virtual numbers", exact=True)).to_have_value("1000")
     expect(too_big.get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=60)))
     expect(cards(page).nth(0).get_by_label("Virtual numbers", exact=True)).to_have_value("5")
     expect(page.get_by_role("switch", name="Enable restriction")).to_be_checked()
 
-    assert dealer_blocks(tree) == []
+    assert own_blocks(tree["Dealer A1"]) == []
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
 
 
@@ -241,7 +186,7 @@ def test_block_running_past_the_end_of_the_owners_pool_is_refused(tree, person, 
         f"The pool of Company A ends on {iso(today + timedelta(days=365))}: nothing is left of virtual numbers "
         f"on {iso(today + timedelta(days=366))}, where 10 are needed.")
     expect(cards(page).nth(0).get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=400)))
-    assert dealer_blocks(tree) == []
+    assert own_blocks(tree["Dealer A1"]) == []
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
 
 
@@ -256,7 +201,7 @@ def test_fewer_virtual_numbers_than_mobile_apps_is_refused(company_admin_page, t
     card = cards(page).nth(0)
     expect(block_error(card)).to_have_text("Virtual numbers (5) must be at least the mobile app installs (10).")
     expect(card.get_by_label("Mobile app installs", exact=True)).to_have_value("10")
-    assert dealer_blocks(tree) == []
+    assert own_blocks(tree["Dealer A1"]) == []
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"]).exists()
 
 
@@ -279,28 +224,125 @@ def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(compan
     expect(add).to_be_focused()
     page.get_by_role("button", name="Save").click()
 
-    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(saved_message(page)).to_be_visible()
     expect(cards(page)).to_have_count(1)
     expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])
     expect_status(page, "Virtual numbers", 10, 0, 0, 10)
-    blocks = dealer_blocks(tree)
+    blocks = own_blocks(tree["Dealer A1"])
     assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]
 
     # A second one, saved, then removed with its "Remove this block" box.
     add.click()
     fill_card(cards(page).nth(1), vn=3, apps=3, valid_until=today + timedelta(days=90), note="short")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(saved_message(page)).to_be_visible()
     expect_status(page, "Virtual numbers", 13, 0, 0, 13)
-    assert sorted(b.note for b in dealer_blocks(tree)) == ["keep", "short"]
+    assert sorted(b.note for b in own_blocks(tree["Dealer A1"])) == ["keep", "short"]
 
     saved = cards(page).filter(has_text=f"{iso(today)} – {iso(today + timedelta(days=90))}")
     saved.locator("summary").click()  # a saved card opens for editing when selected
     saved.get_by_label("Remove this block").check()
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert").filter(has_text="Licenses saved.")).to_be_visible()
+    expect(saved_message(page)).to_be_visible()
     expect(cards(page)).to_have_count(1)
     expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])
     expect_status(page, "Virtual numbers", 10, 0, 0, 10)
-    blocks = dealer_blocks(tree)
+    blocks = own_blocks(tree["Dealer A1"])
     assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]
+
+
+# --- 6. keyboard only ---------------------------------------------------------------------
+
+
+def tab_to(page, locator, limit: int = 120) -> None:
+    """Press Tab until `locator` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{locator} never got the focus with Tab")
+
+
+def test_keyboard_only_adds_fills_and_saves_a_block(company_admin_page, tree, live_server):
+    page = company_admin_page
+    today = services.today()
+    open_licenses(page, live_server, tree["Dealer A1"])
+
+    restriction = page.get_by_role("switch", name="Enable restriction")
+    tab_to(page, restriction)
+    page.keyboard.press("Space")
+    expect(restriction).to_be_checked()
+
+    add = page.get_by_role("button", name="Add new license")
+    tab_to(page, add)
+    page.keyboard.press("Enter")
+    expect(cards(page)).to_have_count(1)
+    card = cards(page).nth(0)
+    expect(card.get_by_label("Kind")).to_be_focused()  # the new card takes the focus
+
+    vn = card.get_by_label("Virtual numbers", exact=True)
+    tab_to(page, vn)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("12")
+    page.keyboard.press("Tab")
+    apps = card.get_by_label("Mobile app installs", exact=True)
+    expect(apps).to_be_focused()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("6")
+    remote = card.get_by_label("Remote door opening", exact=True)
+    tab_to(page, remote)
+    page.keyboard.press("Space")
+    expect(remote).to_be_checked()
+
+    save = page.get_by_role("button", name="Save")
+    tab_to(page, save)
+    page.keyboard.press("Space")
+
+    expect(saved_message(page)).to_be_visible()
+    expect_status(page, "Virtual numbers", 12, 0, 0, 12)
+    expect_status(page, "Mobile app installs", 6, 0, 0, 6)
+    expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])
+    (block,) = own_blocks(tree["Dealer A1"])
+    assert (block.kind, block.valid_from, block.valid_until) == ("plus", today, None)
+    assert quantities(block) == {"virtual_numbers": 12, "mobile_apps": 6, "remote_door_opening": 1}
+    assert PoolSettings.objects.get(group=tree["Dealer A1"]).restricted is True
+
+
+# --- 7. read-only --------------------------------------------------------------------------
+
+
+def test_concierge_reads_the_status_but_cannot_save(tree, person, operator, browser_login, live_server):
+    give_company_pool(tree, operator, until=None)
+    dealer = tree["Dealer A1"]
+    block = restrict_with_block(dealer, operator, {"virtual_numbers": 10, "mobile_apps": 5})
+    concierge = person(Role.CONCIERGE, dealer, email="concierge@test.example")
+    page = browser_login(concierge)
+
+    page.goto(f"{live_server.url}/groups/{dealer.pk}/")
+    page.get_by_role("link", name="License status").click()
+    expect(page).to_have_url(f"{live_server.url}/licenses/groups/{dealer.pk}/")
+    expect(page.get_by_role("status")).to_contain_text("You can read this section")
+    expect_status(page, "Virtual numbers", 10, 0, 0, 10)
+    expect_status(page, "Mobile app installs", 5, 0, 0, 5)
+    expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(services.today())} – no end: active"])
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    expect(page.get_by_role("button", name="Add new license")).to_have_count(0)
+    expect(page.get_by_role("switch", name="Enable restriction")).to_be_disabled()
+    cards(page).nth(0).locator("summary").click()
+    expect(cards(page).nth(0).get_by_label("Virtual numbers", exact=True)).to_be_disabled()
+
+    # A hand-made POST (with the page's CSRF token) is refused.
+    token = page.locator("#licenses-form input[name=csrfmiddlewaretoken]").get_attribute("value")
+    response = page.request.post(
+        f"{live_server.url}/licenses/groups/{dealer.pk}/",
+        form={"csrfmiddlewaretoken": token, "blocks-TOTAL_FORMS": "1", "blocks-INITIAL_FORMS": "1",
+              "blocks-MIN_NUM_FORMS": "0", "blocks-MAX_NUM_FORMS": "100", "blocks-0-id": str(block.pk),
+              "blocks-0-kind": "plus", "blocks-0-valid_from": iso(services.today()),
+              "blocks-0-f_virtual_numbers": "1000", "blocks-0-f_mobile_apps": "5",
+              "restricted": "on", "reminder_days": "14", "recurrence": "once"},
+        headers={"Referer": page.url})
+    assert response.status == 403, response.text()
+    assert "CSRF" not in response.text()  # refused for the role, not for a missing token
+    assert quantities(block) == {"virtual_numbers": 10, "mobile_apps": 5}
+    assert PoolSettings.objects.get(group=dealer).reminder_enabled is False
+    assert len(own_blocks(dealer)) == 1

@@ -1,0 +1,37 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+
+from groups import services
+from groups.management.commands._base import OpsCommand
+from groups.models import Group
+
+
+class Command(OpsCommand):
+    help = "Generate buildings × units × floors × apartments under a group, in one transaction."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--parent", type=int, required=True, help="Id of the group to generate under.")
+        parser.add_argument("--buildings", type=int, required=True)
+        parser.add_argument("--units", type=int, default=0)
+        parser.add_argument("--floors", type=int, required=True)
+        parser.add_argument("--apartments-per-floor", type=int, required=True)
+        parser.add_argument("--building-start", type=int, default=1)
+        parser.add_argument("--apartment-start", type=int, default=1)
+        parser.add_argument("--dry-run", action="store_true", help="Say how many groups it would make.")
+
+    def handle(self, *args, **o):
+        parent = Group.objects.filter(pk=o["parent"]).first()
+        if parent is None:
+            raise CommandError(f"no group with id {o['parent']}")
+        plan = services.GenerationPlan(buildings=o["buildings"], units=o["units"], floors=o["floors"],
+                                       apartments_per_floor=o["apartments_per_floor"],
+                                       building_start=o["building_start"], apartment_start=o["apartment_start"])
+        try:
+            services.validate_generation_plan(plan)
+            if o["dry_run"]:
+                self.stdout.write(f"would generate {plan.total} groups under {parent}")
+                return
+            count = services.groups_generate(parent=parent, plan=plan, actor=None)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        self.stdout.write(f"generated {count} groups under {parent}")

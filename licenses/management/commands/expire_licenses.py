@@ -1,0 +1,21 @@
+from groups.management.commands._base import OpsCommand, parse_day
+from licenses import expiry, services
+
+
+class Command(OpsCommand):
+    help = ("Mark blocks past their last day as expired, shrink their pools and suspend residents' grants "
+            "beyond what is left (most recent first). Safe to run any number of times.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--today", help="The day to sweep for, YYYY-MM-DD (default: today in the server's zone).")
+        parser.add_argument("--dry-run", action="store_true", help="Print what would be done; change nothing.")
+        self.add_format_argument(parser)
+
+    def handle(self, *args, **options):
+        on = parse_day(options["today"]) or services.today()
+        actions = expiry.expire_licenses(on=on, dry_run=options["dry_run"])
+        prefix = "would " if options["dry_run"] else ""
+        self.emit([a.as_dict() for a in actions], options["format"],
+                  lambda r: f"{prefix}{r['action']} block={r['block'] or '-'} group={r['group']} day={r['day']} {r['detail']}".rstrip())
+        if options["format"] == "text":
+            self.stderr.write(f"{len(actions)} action(s) for {on.isoformat()}")

@@ -1,0 +1,129 @@
+"""Mail templates (server administrator only), the reminder ledger (read-only), notifications."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from groups.scoping import groups_visible_to
+
+from . import mail, services
+from .models import MailTemplate, Notification, ReminderLedger
+
+
+class MailTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MailTemplate
+        fields = ["kind", "language", "subject", "text_body", "html_body"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk and not self.is_bound:
+            kind = self.initial.get("kind", "expiring")
+            language = self.initial.get("language", "en")
+            for part in mail.PARTS:
+                self.initial.setdefault(part, mail.default_source(kind, language, part).strip())
+        for part in mail.PARTS:
+            self.fields[part].help_text = "Placeholders: " + ", ".join("{{ %s }}" % p for p in mail.PLACEHOLDERS)  # noqa: UP031
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                mail.validate_sources({part: data.get(part, "") for part in mail.PARTS})
+            except ValidationError as exc:
+                for field, errs in exc.error_dict.items():
+                    self.add_error(field, errs)
+        return data
+
+
+class TestMailForm(forms.Form):
+    email = forms.EmailField(label="Send a test mail to")
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(admin.ModelAdmin):
+    form = MailTemplateForm
+    list_display = ["kind", "language", "subject", "updated_at"]
+    change_form_template = "admin/notifications/mailtemplate/change_form.html"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_active and request.user.is_superuser)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview), name="notifications_mailtemplate_preview"),
+            path("<int:pk>/test/", self.admin_site.admin_view(self.test_mail), name="notifications_mailtemplate_test"),
+            *super().get_urls(),
+        ]
+
+    def preview(self, request, pk):
+        if not request.user.is_superuser:
+            return redirect("admin:index")
+        template = get_object_or_404(MailTemplate, pk=pk)
+        rendered = mail.render(template.kind, template.language, mail.sample_context(template.language))
+        return TemplateResponse(request, "admin/notifications/mailtemplate/preview.html",
+                                {**self.admin_site.each_context(request), "rendered": rendered, "template": template,
+                                 "opts": self.model._meta, "form": TestMailForm()})
+
+    def test_mail(self, request, pk):
+        if not request.user.is_superuser or request.method != "POST":
+            return redirect("admin:index")
+        template = get_object_or_404(MailTemplate, pk=pk)
+        form = TestMailForm(request.POST)
+        if form.is_valid():
+            try:
+                services.send_test_mail(kind=template.kind, language=template.language, to=form.cleaned_data["email"])
+            except Exception as exc:  # noqa: BLE001 - shown to the administrator
+                messages.error(request, f"Sending failed: {exc}")
+            else:
+                messages.success(request, f"Test mail sent to {form.cleaned_data['email']}.")
+        else:
+            messages.error(request, "Enter a valid email address.")
+        return redirect("admin:notifications_mailtemplate_preview", pk=pk)
+
+
+@admin.register(ReminderLedger)
+class ReminderLedgerAdmin(admin.ModelAdmin):
+    list_display = ["block", "day", "recipient", "kind", "sent_at", "attempts"]
+    list_filter = ["kind", "day"]
+    search_fields = ["recipient__email"]
+    list_select_related = ["block", "recipient"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(block__group__in=groups_visible_to(request.user))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReminderLedgerAdmin):
+    list_display = ["title", "user", "group", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "user__email"]
+    list_select_related = ["user", "group"]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if request.user.is_superuser else qs.filter(user=request.user)

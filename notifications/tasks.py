@@ -1,0 +1,25 @@
+from datetime import date
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from licenses import services as license_services
+
+from . import services
+
+
+class RemindersFailed(Exception):
+    """Some mails could not be sent; the task is retried and the ledger prevents doubles."""
+
+
+@shared_task(
+    bind=True, acks_late=True, name="notifications.tasks.send_license_reminders",
+    autoretry_for=(RemindersFailed, SMTPException, OSError), retry_backoff=30, retry_backoff_max=1800,
+    retry_jitter=True, max_retries=8,
+)
+def send_license_reminders(self, today: str | None = None) -> int:
+    on = date.fromisoformat(today) if today else license_services.today()
+    result = services.send_license_reminders(on=on)
+    if result.failures:
+        raise RemindersFailed("; ".join(result.failures[:5]))
+    return sum(1 for a in result.actions if a.status == "sent")
