@@ -18,11 +18,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="residents with grants served by the dealer pool (default: groups)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs per measurement; the median is printed (default 3)")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds one run of a measurement may take before its query is interrupted "
+                             "and it is reported as over budget; 0 = no limit (default 60)")
     parser.add_argument("--fresh", action="store_true",
                         help="with a PostgreSQL DATABASE_URL: drop and recreate that database first")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be 1 or more")
+    if args.budget < 0:
+        parser.error("--budget must be 0 or more")
     if args.groups < 1:
         parser.error("--groups must be positive")
     return args

@@ -1,13 +1,14 @@
 """Timing and query counting, and the summary table."""
 
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 
@@ -17,6 +18,7 @@ class Sample:
 
     seconds: list[float]
     queries: int | None = None
+    interrupted: bool = False  # the counted run hit the budget: seconds is a lower bound
     slowest: list[tuple[float, str]] = field(default_factory=list)  # (seconds, sql) of the counted run
     result: Any = None
 
@@ -26,7 +28,7 @@ class Sample:
 
     @property
     def spread(self) -> str:
-        if len(self.seconds) < 2:
+        if self.interrupted or len(self.seconds) < 2:
             return ""
         return f"min {ms(min(self.seconds))}, max {ms(max(self.seconds))}"
 
@@ -41,23 +43,74 @@ def ms(seconds: float | None) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
-def measure(run: Callable[[int], Any], *, repeat: int) -> Sample:
+class Deadline:
+    """Interrupt the running statement once `seconds` have passed (sqlite3's interrupt(),
+    PostgreSQL's cancel request), so that a query that grows with the square of the rows
+    reports "over budget" instead of running for an hour."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def _fire(self, raw) -> None:
+        self.expired = True
+        if hasattr(raw, "interrupt"):  # sqlite3
+            raw.interrupt()
+        elif hasattr(raw, "cancel_safe"):  # psycopg 3.2+
+            raw.cancel_safe()
+        elif hasattr(raw, "cancel"):
+            raw.cancel()
+
+    def __enter__(self) -> "Deadline":
+        if self.seconds:
+            connection.ensure_connection()
+            self._timer = threading.Timer(self.seconds, self._fire, args=(connection.connection,))
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()
+
+
+def measure(run: Callable[[int], Any], *, repeat: int, budget: float | None = None) -> Sample:
     """Run once under CaptureQueriesContext (it counts the queries and warms caches), then
     `repeat` times without it, timed: capturing formats every statement's SQL, which would
     inflate the timings (on SQLite it even runs an extra QUOTE() query per statement).
 
     `run` gets the run's index (0 is the counted run), so writes can vary their input.
+    A run that passes `budget` seconds is interrupted; the timed runs are then skipped.
     """
+    result = None
     with CaptureQueriesContext(connection) as ctx:
-        result = run(0)
+        start = time.perf_counter()
+        try:
+            with Deadline(budget) as deadline:
+                result = run(0)
+        except DatabaseError:
+            if not deadline.expired:
+                raise
+        counted_seconds = time.perf_counter() - start
     # Read the capture now: a later request (request_started) clears connection.queries.
     captured = ctx.captured_queries
     slowest = sorted(((float(q["time"]), q["sql"]) for q in captured), reverse=True)[:3]
+    if deadline.expired:
+        return Sample(seconds=[counted_seconds], queries=len(captured), slowest=slowest, interrupted=True)
     seconds = []
     for index in range(1, repeat + 1):
         start = time.perf_counter()
-        result = run(index)
+        try:
+            with Deadline(budget) as deadline:
+                result = run(index)
+        except DatabaseError:
+            if not deadline.expired:
+                raise
         seconds.append(time.perf_counter() - start)
+        if deadline.expired:
+            return Sample(seconds=seconds, queries=len(captured), slowest=slowest, interrupted=True)
     return Sample(seconds=seconds, queries=len(captured), slowest=slowest, result=result)
 
 
@@ -81,6 +134,11 @@ class Row:
     seconds: float | None
     queries: int | None = None
     note: str = ""
+    lower_bound: bool = False
+
+    @property
+    def time(self) -> str:
+        return (">" if self.lower_bound else "") + ms(self.seconds)
 
 
 class Report:
@@ -88,17 +146,23 @@ class Report:
         self.rows: list[Row] = []
 
     def add(self, section: str, name: str, seconds: float | None, queries: int | None = None,
-            note: str = "") -> None:
-        self.rows.append(Row(section, name, seconds, queries, note))
+            note: str = "", lower_bound: bool = False) -> None:
+        row = Row(section, name, seconds, queries, note, lower_bound)
+        self.rows.append(row)
         q = f"{queries:>6} queries" if queries is not None else ""
-        print(f"  {name:<52} {ms(seconds):>11} {q}  {note}".rstrip(), flush=True)
+        print(f"  {name:<52} {row.time:>11} {q}  {note}".rstrip(), flush=True)
 
     def add_sample(self, section: str, name: str, sample: Sample, note: str = "",
                    show_slowest: bool = False) -> None:
-        spread = sample.spread
-        full_note = "; ".join(x for x in (f"median of {len(sample.seconds)}" if len(sample.seconds) > 1 else "",
-                                          spread, note) if x)
-        self.add(section, name, sample.median, sample.queries, full_note)
+        if sample.interrupted:
+            first = (f"INTERRUPTED at the {ms(sample.seconds[-1])} budget "
+                     f"(queries: {sample.queries} before the interruption)")
+            self.add(section, name, sample.seconds[-1], None, "; ".join(x for x in (first, note) if x),
+                     lower_bound=True)
+        else:
+            full_note = "; ".join(x for x in (f"median of {len(sample.seconds)}" if len(sample.seconds) > 1 else "",
+                                              sample.spread, note) if x)
+            self.add(section, name, sample.median, sample.queries, full_note)
         if show_slowest:
             print_slowest(sample)
 
@@ -110,7 +174,7 @@ class Report:
         print("-" * len(header))
         for r in self.rows:
             q = str(r.queries) if r.queries is not None else "-"
-            print(f"{r.section:<{sec_w}}  {r.name:<{name_w}}  {ms(r.seconds):>11}  {q:>7}  {r.note}".rstrip())
+            print(f"{r.section:<{sec_w}}  {r.name:<{name_w}}  {r.time:>11}  {q:>7}  {r.note}".rstrip())
 
 
 def print_slowest(sample: Sample, limit: int = 3, width: int = 220) -> None:

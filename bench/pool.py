@@ -24,7 +24,7 @@ from licenses.models import (
 )
 from licenses.services import BlockInput, SettingsInput
 
-from .measure import Report, measure
+from .measure import Report, Sample, measure
 from .tree import Company
 
 BATCH = 5000
@@ -56,17 +56,13 @@ def _evenly(ids: list[int], count: int) -> list[int]:
     return [ids[(i * len(ids)) // count] for i in range(count)]
 
 
-def setup_pool(bench: Company, *, children: int, residents: int, tag: str, report: Report) -> Pool:
-    """The root and dealer pools through licenses_save; children, devices and residents in bulk.
-
-    Bulk rows skip simple_history and the pool checks: only the setup's speed is lost, and
-    the quantities are chosen so that the pool fits (the first timed save would say if not).
-    """
+def open_pools(bench: Company, *, report: Report) -> None:
+    """The root pool and the dealer's pool, through licenses_save, before the tree is built
+    (as a distributor would: the dealer gets a pool, then builds its sites)."""
     today = services.today()
     features = {f.code: f for f in Feature.objects.all()}
     switches = [code for code, f in features.items() if not f.is_counted]
     counted = [code for code, f in features.items() if f.is_counted]
-
     start = time.perf_counter()
     # The vendor sells the company a sourced root pool without end; the company
     # administrator carves the dealer's pool out of it for two years.
@@ -79,10 +75,21 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
     services.licenses_save(
         group=bench.dealer, actor=bench.admin, settings=SettingsInput(restricted=True),
         blocks=[_plus("dealer", today, today + timedelta(days=729), dealer_quantities)])
+    bench.dealer.refresh_from_db()
+    report.add("setup", "licenses_save: root pool, then dealer pool", time.perf_counter() - start,
+               note="through the service, before the tree is built")
+
+
+def setup_pool(bench: Company, *, children: int, residents: int, tag: str, report: Report) -> Pool:
+    """Restricted children with carved blocks, devices and residents with grants, in bulk.
+
+    Bulk rows skip simple_history and the pool checks: only the setup's speed is lost, and
+    the quantities are chosen so that the pool fits (the first timed save would say if not).
+    """
+    today = services.today()
+    features = {f.code: f for f in Feature.objects.all()}
     pool = bench.dealer
     pool.refresh_from_db()
-    report.add("setup", "licenses_save: root pool, then dealer pool", time.perf_counter() - start,
-               note="setup through the service")
 
     start = time.perf_counter()
     apartments = list(
@@ -151,7 +158,16 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
                 resident_apartment=resident_apartment, residents=residents, devices=len(devices))
 
 
-def time_pool_check(bench: Company, setup: Pool, *, repeat: int, report: Report) -> None:
+def _outcome(sample: Sample, what: str) -> str:
+    if sample.interrupted:
+        return what
+    if isinstance(sample.result, ValidationError):
+        return f"REFUSED: {'; '.join(sample.result.messages)}"
+    return f"saved; {what}"
+
+
+def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float | None,
+                    report: Report) -> None:
     today = setup.today
     middle = len(setup.child_ids) // 2
 
@@ -164,23 +180,22 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, report: Report)
         except ValidationError as exc:
             return exc
 
-    sample = measure(add_block, repeat=repeat)
-    refused = sample.result if isinstance(sample.result, ValidationError) else None
+    sample = measure(add_block, repeat=repeat, budget=budget)
     report.add_sample("licenses", "licenses_save: one more carved block in a child", sample,
-                      note=f"refused: {'; '.join(refused.messages)}" if refused else "saved; checks the dealer pool",
-                      show_slowest=True)
+                      note=_outcome(sample, "checks the dealer pool and the child's"), show_slowest=True)
 
     def status(_index: int) -> selectors.PoolStatus:
         return selectors.pool_status(group=setup.pool, on=today)
 
-    sample = measure(status, repeat=repeat)
+    sample = measure(status, repeat=repeat, budget=budget)
     report.add_sample("licenses", "pool_status(dealer pool, today)", sample, show_slowest=True)
-    result: selectors.PoolStatus = sample.result
-    for row in result.counted:
+    result: selectors.PoolStatus | None = sample.result
+    for row in result.counted if result else []:
         print(f"      {row.feature.code:<16} limit {row.limit:>9,}  held by sub-groups {row.held:>9,}  "
               f"used by residents {row.used:>9,}  available {row.available:>9,}", flush=True)
-    print(f"      switches in force: {', '.join(f.code for f in result.switches_in_force) or '-'}; "
-          f"device blocks: {result.device_blocks:,}", flush=True)
+    if result:
+        print(f"      switches in force: {', '.join(f.code for f in result.switches_in_force) or '-'}; "
+              f"device blocks: {result.device_blocks:,}", flush=True)
 
     # A new resident's grant: the other way to add demand (checked for today only).
     newcomers = User.objects.bulk_create(
@@ -197,11 +212,9 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, report: Report)
         except ValidationError as exc:
             return exc
 
-    sample = measure(grant, repeat=repeat)
-    refused = sample.result if isinstance(sample.result, ValidationError) else None
+    sample = measure(grant, repeat=repeat, budget=budget)
     report.add_sample("licenses", "grant_set: a new resident's grant", sample,
-                      note=f"refused: {'; '.join(refused.messages)}" if refused else "saved; checks the dealer pool",
-                      show_slowest=True)
+                      note=_outcome(sample, "checks the dealer pool today"), show_slowest=True)
 
 
 def describe(setup: Pool) -> str:

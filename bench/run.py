@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
     print(f"Database: {_database_line(choice)}")
     print(f"Settings: {settings.SETTINGS_MODULE} (DEBUG={settings.DEBUG}); "
           f"{args.groups:,} groups, {children:,} restricted children, {residents:,} residents, "
-          f"{args.repeat} timed runs per measurement")
+          f"{args.repeat} timed runs per measurement, budget {ms(args.budget) if args.budget else 'none'} a run")
     print("Query counts come from one extra run under CaptureQueriesContext; timings from the runs without it.",
           flush=True)
 
@@ -52,11 +52,15 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
         print(f"  note: the database already holds {existing:,} groups (reused database; --fresh starts clean)")
     tag = f"{int(time.time()):x}"
 
+    _section("company, dealer and their pools (through the services, on a still small tree)")
+    bench = tree.start_company(tag=tag)
+    pool.open_pools(bench, report=report)
+
     _section(f"build a company of {args.groups:,} groups")
-    bench = tree.build_company(total_groups=args.groups, tag=tag, report=report)
+    tree.build_company(bench, total_groups=args.groups, report=report)
 
     _section("leaf insert into the big tree")
-    tree.time_leaf_inserts(bench, repeat=args.repeat, report=report)
+    tree.time_leaf_inserts(bench, repeat=args.repeat, budget=args.budget, report=report)
 
     _section(f"licenses setup: a dealer pool with {children:,} carved children and {residents:,} residents")
     setup = pool.setup_pool(bench, children=children, residents=residents, tag=tag, report=report)
@@ -72,17 +76,17 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
         ("site", f"/groups/{first_site.pk}/", f"{first_site.get_children().count()} children, 50 a page"),
         ("apartment with residents", f"/groups/{setup.resident_apartment.pk}/",
          f"{setup.resident_apartment.memberships.count()} residents"),
-    ], repeat=args.repeat, report=report)
+    ], repeat=args.repeat, budget=args.budget, report=report)
     print("  further pages:", flush=True)
     tree.time_pages(client, [
         ("next level, lazy", f"/groups/{first_site.pk}/children/?page=2", ""),
         ("search", "/groups/?q=Building+17", ""),
         ("dealer pool licenses", f"/licenses/groups/{setup.pool.pk}/", ""),
         ("child pool licenses", f"/licenses/groups/{child.pk}/", ""),
-    ], repeat=args.repeat, report=report, section="pages+")
+    ], repeat=args.repeat, budget=args.budget, report=report, section="pages+")
 
     _section("the pool check")
-    pool.time_pool_check(bench, setup, repeat=args.repeat, report=report)
+    pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report)
 
     total = time.perf_counter() - began
     _section("summary")

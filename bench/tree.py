@@ -1,10 +1,10 @@
 """The big company: built through the bulk service, then a leaf insert and the tree pages."""
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from groups import services as group_services
@@ -73,7 +73,8 @@ def plan_calls(total_groups: int) -> tuple[int, list[Call]]:
     return sites, calls
 
 
-def build_company(*, total_groups: int, tag: str, report: Report) -> Company:
+def start_company(*, tag: str) -> Company:
+    """The operator, the company with its administrator, and the dealer, through the services."""
     operator = User.objects.create_superuser(email=f"operator-{tag}@bench.example", password=None)
     admin = User.objects.create_user(email=f"distributor-{tag}@bench.example", password=None,
                                      name="Bench Distributor", is_staff=True)
@@ -81,7 +82,14 @@ def build_company(*, total_groups: int, tag: str, report: Report) -> Company:
                                           actor=operator)
     group_services.membership_add(group=company, user=admin, role=Role.COMPANY_ADMIN, actor=operator)
     dealer = group_services.group_create(parent=company, name="Bench Dealer", kind=Group.Kind.CUSTOM, actor=admin)
+    return Company(operator=operator, admin=admin, company=company, dealer=dealer, sites=[])
+
+
+def build_company(bench: Company, *, total_groups: int, report: Report) -> None:
+    """Sites under the dealer, then the generate calls; the company ends with `total_groups`."""
+    admin, company, dealer = bench.admin, bench.company, bench.dealer
     site_count, calls = plan_calls(total_groups)
+    dealer.refresh_from_db()
     sites = [
         group_services.group_create(parent=dealer, name=f"Site {n}", kind=Group.Kind.SITE, number=str(n), actor=admin)
         for n in range(1, site_count + 1)
@@ -113,10 +121,10 @@ def build_company(*, total_groups: int, tag: str, report: Report) -> Company:
     dealer.refresh_from_db()
     for site in sites:
         site.refresh_from_db()
-    return Company(operator=operator, admin=admin, company=company, dealer=dealer, sites=sites)
+    bench.sites = sites
 
 
-def time_leaf_inserts(bench: Company, *, repeat: int, report: Report) -> None:
+def time_leaf_inserts(bench: Company, *, repeat: int, budget: float | None, report: Report) -> None:
     """group_create of one apartment under the first floor in tree order (mptt shifts almost
     every row to its right) and under the last one (it shifts almost nothing)."""
     floors = Group.objects.filter(tree_id=bench.company.tree_id, kind=Group.Kind.FLOOR)
@@ -128,7 +136,7 @@ def time_leaf_inserts(bench: Company, *, repeat: int, report: Report) -> None:
             return group_services.group_create(parent=floor, name=f"Bench insert {index}", kind=Group.Kind.APARTMENT,
                                                number=str(900 + index), actor=bench.admin)
 
-        sample = measure(insert, repeat=repeat)
+        sample = measure(insert, repeat=repeat, budget=budget)
         floor.refresh_from_db()
         # mptt's insert updates every row of the tree whose rght is at or after the parent's.
         shifted = Group.objects.filter(tree_id=bench.company.tree_id, rght__gte=floor.rght).count()
@@ -145,8 +153,8 @@ def page_client(user: User) -> Client:
     return client
 
 
-def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int, report: Report,
-               section: str = "pages") -> None:
+def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int, budget: float | None,
+               report: Report, section: str = "pages") -> None:
     """GET each (label, url, note) page: one counted run, then `repeat` timed runs."""
     for label, url, note in pages:
         statuses: set[int] = set()
@@ -157,11 +165,18 @@ def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int
             statuses.add(response.status_code)
             sizes.add(len(response.content))
 
-        sample = measure(get, repeat=repeat)
-        status = ",".join(str(s) for s in sorted(statuses))
-        extra = f"HTTP {status}, {max(sizes) / 1024:,.0f} KiB" + (f"; {note}" if note else "")
+        # An interrupted query ends the request with a 500 whose traceback django.request
+        # would log: the interruption is reported in the table instead.
+        request_log = logging.getLogger("django.request")
+        level = request_log.level
+        request_log.setLevel(logging.CRITICAL)
+        try:
+            sample = measure(get, repeat=repeat, budget=budget)
+        finally:
+            request_log.setLevel(level)
+        status = ",".join(str(s) for s in sorted(statuses)) or "-"
+        extra = (f"HTTP {status}, {max(sizes) / 1024:,.0f} KiB" if sizes else "") + (f"; {note}" if note else "")
         report.add_sample(section, f"GET {url} ({label})", sample, note=extra,
-                          show_slowest=statuses != {200} or sample.median > 0.2)
-        if statuses != {200}:
+                          show_slowest=sample.interrupted or statuses != {200} or sample.median > 0.2)
+        if statuses - {200}:
             print(f"      !! {url} answered {status}", flush=True)
-    connection.close_if_unusable_or_obsolete()

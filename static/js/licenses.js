@@ -35,7 +35,8 @@
   const reminder = document.getElementById("id_reminder_enabled");
   const options = document.getElementById("reminder-options");
   if (reminder && options) {
-    const sync = () => { options.hidden = !reminder.checked; };
+    // An error in the options (days out of range) stays in sight even with the box unticked.
+    const sync = () => { options.hidden = !reminder.checked && !options.querySelector(".invalid-feedback"); };
     reminder.addEventListener("change", sync);
     sync();
   }
