@@ -32,6 +32,7 @@ run: migrate
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=1 --pool=solo & worker=$$!; \
 	$(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload & web=$$!; \
+	$(PY) manage.py send_license_reminders --enqueue; \
 	wait
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
