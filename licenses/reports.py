@@ -26,13 +26,20 @@ class UsageRow:
     limit: int
     held: int
     used: int
+    owner_id: int | None = None  # the pool its blocks are carved from
 
     @property
     def available(self) -> int:
         return self.limit - self.held - self.used
 
+    @property
+    def percent_used(self) -> int | None:
+        return round(100 * (self.held + self.used) / self.limit) if self.limit else None
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "available": self.available}
+        data = asdict(self)
+        data.pop("owner_id")
+        return {**data, "available": self.available}
 
 
 class PoolMap:
@@ -59,13 +66,17 @@ class PoolMap:
         return out
 
 
-def usage_rows(*, root: Group | None, on: date, scope: Q | None = None) -> list[UsageRow]:
-    """One row per restricted group (in `root`'s subtree, and in `scope`) and counted feature."""
+def usage_rows(*, root: Group | None, on: date, scope: Q | None = None, groups_filter: Q | None = None,
+               feature_codes: list[str] | None = None) -> list[UsageRow]:
+    """One row per restricted group (in `root`'s subtree, in `scope`, matching `groups_filter`)
+    and counted feature, in a constant number of queries whatever the number of groups."""
     groups = Group.objects.all()
     if root is not None:
         groups = groups.filter(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
     if scope is not None:
         groups = groups.filter(scope)
+    if groups_filter is not None:
+        groups = groups.filter(groups_filter)
     trees = {root.tree_id} if root is not None else None
     restricted_ids = PoolSettings.objects.filter(restricted=True).values("group_id")
     all_restricted = Group.objects.filter(pk__in=restricted_ids)
@@ -76,6 +87,8 @@ def usage_rows(*, root: Group | None, on: date, scope: Q | None = None) -> list[
     shown = dict(groups.filter(pk__in=restricted_ids).values_list("pk", "name"))
     kinds = dict(groups.filter(pk__in=restricted_ids).values_list("pk", "kind"))
     features = list(Feature.objects.filter(kind=Feature.Kind.COUNTED))
+    if feature_codes:
+        features = [f for f in features if f.code in feature_codes]
     valid = Q(block__valid_from__lte=on) & (Q(block__valid_until__isnull=True) | Q(block__valid_until__gte=on))
     tree_q = Q(block__group__tree_id__in=trees) if trees else Q()
 
@@ -114,10 +127,12 @@ def usage_rows(*, root: Group | None, on: date, scope: Q | None = None) -> list[
             used[serving[i]][r["feature_id"]] += r["total"]
 
     rows = []
-    order = {pk: (t, lft) for t, lft, _r, pk in restricted}
-    for pk in sorted(shown, key=lambda p: order.get(p, (0, 0))):
+    order = {pk: (t, lft, r) for t, lft, r, pk in restricted}
+    pool_owner = pool_map.assign([(*order[pk], pk) for pk in shown if pk in order], strict=True)
+    for pk in sorted(shown, key=lambda p: order.get(p, (0, 0, 0))):
         for f in features:
-            rows.append(UsageRow(pk, shown[pk], kinds[pk], f.code, capacity[pk][f.pk], held[pk][f.pk], used[pk][f.pk]))
+            rows.append(UsageRow(pk, shown[pk], kinds[pk], f.code, capacity[pk][f.pk], held[pk][f.pk], used[pk][f.pk],
+                                 pool_owner.get(pk)))
     return rows
 
 

@@ -91,7 +91,16 @@ def _day(d: date) -> str:
     return date_format(d, "Y-m-d")
 
 
-def shortfall_message(s: pools.Shortfall, end: date | None) -> str:
+@dataclass(frozen=True)
+class PoolFacts:
+    """What a message about a shortfall needs beyond the numbers."""
+
+    end: date | None  # the pool's last day with capacity, None if it has no end
+    holders: tuple[str, ...] = ()  # sub-groups whose blocks take the feature that day
+
+
+def shortfall_message(s: pools.Shortfall, facts: PoolFacts) -> str:
+    end = facts.end
     params = {"pool": s.pool.name, "feature": s.feature.label.lower(), "day": _day(s.day),
               "capacity": s.capacity, "need": s.need}
     if not s.feature.is_counted:
@@ -105,8 +114,11 @@ def shortfall_message(s: pools.Shortfall, end: date | None) -> str:
         who = _("sub-groups")
     else:
         who = _("sub-groups and residents") if s.carved else _("residents")
-    return _("%(pool)s's pool has %(capacity)s %(feature)s on %(day)s; %(who)s would need %(need)s.") % {
+    message = _("%(pool)s's pool has %(capacity)s %(feature)s on %(day)s; %(who)s would need %(need)s.") % {
         **params, "who": who}
+    if s.kind == "blocks" and not s.added_demand and facts.holders:
+        message += " " + _("Lower these sub-groups' blocks first: %(groups)s.") % {"groups": ", ".join(facts.holders)}
+    return message
 
 
 # --- validation of one block's shape ----------------------------------------------------
@@ -154,7 +166,7 @@ class PoolChange:
         lock_pools(self.pools)
         self.before = {pk: pools.timeline(p, on) for pk, p in self.pools.items()}
 
-    def shortfalls(self, after_pools: Iterable[Group | None], *, for_grant: bool = False) -> list[tuple[pools.Shortfall, date | None]]:
+    def shortfalls(self, after_pools: Iterable[Group | None], *, for_grant: bool = False) -> list[tuple[pools.Shortfall, PoolFacts]]:
         found = []
         for pool in after_pools:
             if pool is None:
@@ -163,7 +175,12 @@ class PoolChange:
             after = pools.timeline(pool, self.today)
             before = self.before.get(pool.pk)
             for s in pools.compare(before, after, self.features, for_grant=for_grant):
-                found.append((s, after.last_day()))
+                holder_ids = {span.group_id for span in after.carved_spans
+                              if span.quantities.get(s.feature.pk) and span.valid_from <= s.day
+                              and (span.valid_until is None or s.day <= span.valid_until)}
+                holders = tuple(Group.objects.filter(pk__in=holder_ids).order_by("lft").values_list("name", flat=True)) \
+                    if holder_ids else ()
+                found.append((s, PoolFacts(after.last_day(), holders)))
         return found
 
 

@@ -64,8 +64,8 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     BlockFeature.objects.bulk_create([BlockFeature(block=b, feature=features["virtual_numbers"], quantity=5)
                                       for b in blocks])
     users = User.objects.bulk_create([User(email=f"r{size}-{i}@test.example") for i in range(size)])
-    Membership.objects.bulk_create([Membership(user=u, group=a, role=Role.RESIDENT) for u, a in zip(users, apartments)])
-    grants = Grant.objects.bulk_create([Grant(group=a, user=u, granted_at=timezone.now()) for u, a in zip(users, apartments)])
+    Membership.objects.bulk_create([Membership(user=u, group=a, role=Role.RESIDENT) for u, a in zip(users, apartments, strict=True)])
+    grants = Grant.objects.bulk_create([Grant(group=a, user=u, granted_at=timezone.now()) for u, a in zip(users, apartments, strict=True)])
     GrantFeature.objects.bulk_create([GrantFeature(grant=g, feature=features["virtual_numbers"], quantity=1) for g in grants])
     own = LicenseBlock.objects.bulk_create([LicenseBlock(group=dealer, kind="plus", valid_from=today + timedelta(days=i % 150),
                                                          valid_until=today + timedelta(days=200)) for i in range(size)])

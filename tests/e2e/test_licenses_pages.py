@@ -152,6 +152,10 @@ def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_ad
     fill_card(cards(page).nth(0), vn=5, apps=5, valid_until=today + timedelta(days=60))
     add.click()
     fill_card(cards(page).nth(1), vn=1000, apps=10, valid_until=today + timedelta(days=60))
+    add.click()
+    fill_card(cards(page).nth(2), vn=1, apps=1, note="dropped")
+    cards(page).nth(2).get_by_role("button", name="Remove this block").click()
+    expect(cards(page)).to_have_count(2)
     page.get_by_role("button", name="Save").click()
 
     # Company A has 10 (Trial) + 100 (Plus) today; the 5 of the valid card count too.
@@ -167,6 +171,8 @@ def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_ad
     expect(too_big.get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=60)))
     expect(cards(page).nth(0).get_by_label("Virtual numbers", exact=True)).to_have_value("5")
     expect(page.get_by_role("switch", name="Enable restriction")).to_be_checked()
+    # The card removed before saving does not come back with the error.
+    expect(cards(page)).to_have_count(2)
 
     assert own_blocks(tree["Dealer A1"]) == []
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
@@ -205,7 +211,26 @@ def test_fewer_virtual_numbers_than_mobile_apps_is_refused(company_admin_page, t
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"]).exists()
 
 
-# --- 5. removing blocks -------------------------------------------------------------------
+def test_reminder_days_out_of_range_are_shown_even_with_the_reminder_unticked(company_admin_page, tree,
+                                                                             live_server):
+    page = company_admin_page
+    open_licenses(page, live_server, tree["Dealer A1"])
+    reminder = page.get_by_label("Reminder of the end of the license period")
+    reminder.check()
+    page.get_by_label("Days before expiry").fill("0")
+    reminder.uncheck()  # changed their mind, the 0 stays in the (now hidden) field
+    page.get_by_role("switch", name="Enable restriction").check()
+    page.get_by_role("button", name="Save").click()
+
+    days = page.get_by_label("Days before expiry")
+    expect(days).to_be_visible()
+    expect(days).to_have_value("0")
+    expect(page.locator("#reminder-options")).to_contain_text("Ensure this value is greater than or equal to 1.")
+    expect(saved_message(page)).to_have_count(0)
+    assert not PoolSettings.objects.filter(group=tree["Dealer A1"]).exists()
+
+
+# --- 5. editing and removing blocks -------------------------------------------------------------------
 
 
 def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(company_admin_page, tree, live_server):
@@ -249,6 +274,71 @@ def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(compan
     expect_status(page, "Virtual numbers", 10, 0, 0, 10)
     blocks = own_blocks(tree["Dealer A1"])
     assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]
+
+
+@pytest.fixture
+def dealer_with_site_block(tree, operator):
+    """Dealer A1 has 10 virtual numbers and 5 apps; Site A1, restricted, holds 8 and 5 of them."""
+    dealer_block = restrict_with_block(tree["Dealer A1"], operator, {"virtual_numbers": 10, "mobile_apps": 5})
+    restrict_with_block(tree["Site A1"], operator, {"virtual_numbers": 8, "mobile_apps": 5})
+    return dealer_block
+
+
+def test_saved_block_is_raised_but_what_a_sub_group_holds_cannot_be_taken_away(
+        company_admin_page, tree, dealer_with_site_block, live_server):
+    page = company_admin_page
+    block = dealer_with_site_block
+    today = services.today()
+    open_licenses(page, live_server, tree["Dealer A1"])
+    expect_status(page, "Virtual numbers", 10, 8, 0, 2)
+    card = cards(page).nth(0)
+    expect(card.get_by_label("Virtual numbers", exact=True)).to_be_hidden()  # a saved card starts closed
+    expect(card.locator("summary")).to_contain_text("Virtual numbers: 10, Mobile app installs: 5")
+
+    card.locator("summary").click()
+    card.get_by_label("Virtual numbers", exact=True).fill("15")
+    page.get_by_role("button", name="Save").click()
+    expect(saved_message(page)).to_be_visible()
+    expect_status(page, "Virtual numbers", 15, 8, 0, 7)
+    expect(card.locator("summary")).to_contain_text("Virtual numbers: 15")
+    assert quantities(block) == {"virtual_numbers": 15, "mobile_apps": 5}
+
+    # Lowered below what Site A1 holds: refused at the block.
+    card.locator("summary").click()
+    card.get_by_label("Virtual numbers", exact=True).fill("7")
+    page.get_by_role("button", name="Save").click()
+    expect(block_error(card)).to_have_text(
+        f"Dealer A1's pool has 7 virtual numbers on {iso(today)}; sub-groups would need 8. "
+        "Lower these sub-groups' blocks first: Site A1.")
+    expect(card.get_by_label("Virtual numbers", exact=True)).to_have_value("7")
+    assert quantities(block) == {"virtual_numbers": 15, "mobile_apps": 5}
+
+    # Removed altogether: refused too; the block is still there, still ticked for removal.
+    open_licenses(page, live_server, tree["Dealer A1"])
+    card.locator("summary").click()
+    card.get_by_label("Remove this block").check()
+    page.get_by_role("button", name="Save").click()
+    errors = page.locator("#form-errors")
+    expect(errors).to_contain_text(f"Dealer A1's pool has 0 virtual numbers on {iso(today)}; sub-groups would need 8.")
+    expect(errors).to_contain_text(f"Dealer A1's pool has 0 mobile app installs on {iso(today)}; sub-groups would need 5.")
+    expect(card.get_by_label("Remove this block")).to_be_visible()
+    expect(card.get_by_label("Remove this block")).to_be_checked()
+    expect_status(page, "Virtual numbers", 15, 8, 0, 7)
+    assert [b.pk for b in own_blocks(tree["Dealer A1"])] == [block.pk]
+
+
+def test_refusal_to_take_capacity_away_names_the_sub_groups_to_lower_first(
+        company_admin_page, tree, dealer_with_site_block, live_server):
+    page = company_admin_page
+    open_licenses(page, live_server, tree["Dealer A1"])
+    card = cards(page).nth(0)
+    card.locator("summary").click()
+    card.get_by_label("Remove this block").check()
+    page.get_by_role("button", name="Save").click()
+    errors = page.locator("#form-errors")
+    expect(errors).to_contain_text("Dealer A1's pool has 0 virtual numbers")
+    assert own_blocks(tree["Dealer A1"]) == [dealer_with_site_block]
+    expect(errors).to_contain_text("Site A1", timeout=1000)
 
 
 # --- 6. keyboard only ---------------------------------------------------------------------
