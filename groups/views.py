@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_superuser and not user.memberships.exclude(role=Role.RESIDENT).exists():
         return redirect("licenses:my_licenses")
-    return redirect("groups:tree")
+    return redirect("licenses:dashboard")
 
 
 @login_required
@@ -215,8 +217,12 @@ def membership_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def autocomplete(request: HttpRequest) -> JsonResponse:
     """Groups in scope matching ?q=, for pickers: [{id, text}] (scoped like everything else)."""
-    page = selectors.search_groups(user=request.user, query=request.GET.get("q", ""))
-    return JsonResponse({"results": [{"id": g.pk, "text": str(g)} for g in page.object_list[:20]]})
+    query = request.GET.get("q") or request.GET.get("subtree", "")
+    page = selectors.search_groups(user=request.user, query=re.sub(r"\s*#\d+\s*$", "", query))
+    found = page.object_list[:20]
+    if request.GET.get("format") == "options":  # for a <datalist> filled by htmx
+        return render(request, "groups/_options.html", {"groups": found})
+    return JsonResponse({"results": [{"id": g.pk, "text": str(g)} for g in found]})
 
 
 @login_required

@@ -55,11 +55,17 @@ class PoolMap:
         stack: list[tuple[int, int, int, int]] = []
         intervals = iter(self.intervals)
         pending = next(intervals, None)
+        def contains(outer, tree_id, lft, rght) -> bool:
+            return outer[0] == tree_id and outer[1] <= lft and rght <= outer[2]
+
         for tree_id, lft, rght, key in sorted(items, key=lambda i: (i[0], i[1])):
             while pending is not None and (pending[0], pending[1]) <= (tree_id, lft):
+                # Keep the stack a chain of nested intervals: drop those that end before this one.
+                while stack and not contains(stack[-1], pending[0], pending[1], pending[2]):
+                    stack.pop()
                 stack.append(pending)
                 pending = next(intervals, None)
-            while stack and (stack[-1][0] != tree_id or stack[-1][2] < rght):
+            while stack and not contains(stack[-1], tree_id, lft, rght):
                 stack.pop()
             candidates = [s for s in reversed(stack) if not (strict and s[1] == lft)]
             out[key] = candidates[0][3] if candidates else None

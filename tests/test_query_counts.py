@@ -55,7 +55,9 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     block = LicenseBlock.objects.create(group=dealer, kind="plus", valid_from=today,
                                         valid_until=today + timedelta(days=300))
     BlockFeature.objects.create(block=block, feature=features["virtual_numbers"], quantity=10 * size)
+    dealer.refresh_from_db()  # generation moved its nested-set columns
     apartments = list(dealer.get_descendants().filter(kind="apartment"))
+    assert len(apartments) == size
     # Every apartment its own restricted pool with a block; and a resident with a grant.
     PoolSettings.objects.bulk_create([PoolSettings(group=a, restricted=True) for a in apartments])
     blocks = LicenseBlock.objects.bulk_create([

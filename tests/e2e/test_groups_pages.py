@@ -96,6 +96,8 @@ def signed_in(live_server, page):
 
 def test_site_admin_opens_own_subtree_lazily_and_follows_breadcrumbs(tree, dealer_a1, browser_login, live_server):
     page = browser_login(dealer_a1)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
     box = page.locator("#tree")
     # The tree opens at Dealer A1 only: nothing above it, nothing beside it.
     expect(box.get_by_role("link")).to_have_text(["Dealer A1"])

@@ -9,6 +9,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_dealer_logs_in_sees_own_tree_and_logs_out(tree, person, browser_login, live_server):
     dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d@test.example")
     page = browser_login(dealer)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()  # the landing page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()
     expect(page.get_by_role("heading", name="Groups")).to_be_visible()
     tree_box = page.locator("#tree")
     expect(tree_box.get_by_role("link", name="Dealer A1")).to_be_visible()

@@ -1,0 +1,138 @@
+"""The reports and the dashboard: scoped, in a constant number of queries whatever the rows."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+
+from groups.models import ADMIN_ROLES, Group, Membership, User
+from groups.scoping import scope_q
+
+from .models import LicenseBlock
+from .reports import UsageRow, usage_rows
+
+ENDING_DAYS = 30
+
+
+def usage(*, user: User, on: date, subtree: Group | None = None, kind: str = "", administrator: str = "",
+          feature: str = "", show: str = "all") -> list[UsageRow]:
+    groups_filter = Q()
+    if kind:
+        groups_filter &= Q(kind=kind)
+    if administrator:
+        # Pools inside the subtrees the named person administers.
+        held = Membership.objects.filter(user__email__icontains=administrator.strip(), role__in=list(ADMIN_ROLES))
+        roots = list(held.values_list("group__tree_id", "group__lft", "group__rght")[:200])
+        q = Q(pk__in=[])
+        for tree_id, lft, rght in roots:
+            q |= Q(tree_id=tree_id, lft__gte=lft, rght__lte=rght)
+        groups_filter &= q
+    rows = usage_rows(root=subtree, on=on, scope=scope_q(user), groups_filter=groups_filter,
+                      feature_codes=[feature] if feature else None)
+    if show == "any":
+        rows = [r for r in rows if r.held or r.used]
+    return rows
+
+
+@dataclass
+class Totals:
+    limit: int = 0
+    held: int = 0
+    used: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.limit - self.held - self.used
+
+
+def totals_by_feature(rows: list[UsageRow]) -> dict[str, Totals]:
+    out: dict[str, Totals] = defaultdict(Totals)
+    for r in rows:
+        t = out[r.feature]
+        t.limit, t.held, t.used = t.limit + r.limit, t.held + r.held, t.used + r.used
+    return dict(out)
+
+
+def state_annotation(on: date) -> Case:
+    return Case(
+        When(valid_from__gt=on, then=Value("scheduled")),
+        When(valid_until__lt=on, then=Value("expired")),
+        When(valid_until__lt=on + timedelta(days=ENDING_DAYS), then=Value("ending")),
+        default=Value("active"),
+        output_field=CharField(),
+    )
+
+
+def validity(*, user: User, on: date, date_field: str = "valid_until", date_op: str = "", day: date | None = None,
+             state: str = "", kind: str = "", group: str = "") -> QuerySet[LicenseBlock]:
+    qs = (LicenseBlock.objects.filter(scope_q(user, prefix="group__"), device__isnull=True)
+          .select_related("group").annotate(state=state_annotation(on)))
+    if date_op and day and date_field in ("valid_until", "valid_from"):
+        lookup = {"eq": "", "lt": "__lt", "gt": "__gt"}[date_op]
+        qs = qs.filter(**{f"{date_field}{lookup}": day})
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if group:
+        qs = qs.filter(group__name__icontains=group.strip())
+    return qs.order_by("valid_until", "pk")
+
+
+# --- dashboard --------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureUse:
+    feature: str
+    label: str
+    capacity: int
+    used: int
+
+    @property
+    def percent(self) -> int:
+        return min(round(100 * self.used / self.capacity), 100) if self.capacity else 0
+
+
+@dataclass
+class Dashboard:
+    features: list[FeatureUse] = field(default_factory=list)
+    unlimited: bool = False
+    expiry_weeks: list[tuple[date, int]] = field(default_factory=list)
+    expiring: list[LicenseBlock] = field(default_factory=list)
+    nearly_exhausted: list[UsageRow] = field(default_factory=list)
+    threshold: int = 90
+
+
+def dashboard(*, user: User, on: date) -> Dashboard:
+    from .models import Feature
+
+    board = Dashboard(threshold=settings.DASHBOARD_USAGE_THRESHOLD)
+    rows = usage_rows(root=None, on=on, scope=scope_q(user))
+    visible_pools = {r.group_id for r in rows}
+    # The highest pools in scope: their capacity is what the person has; use is what they hand out.
+    top = [r for r in rows if r.owner_id not in visible_pools]
+    labels = {f.code: f.label for f in Feature.objects.filter(kind=Feature.Kind.COUNTED)}
+    per_feature: dict[str, FeatureUse] = {code: FeatureUse(code, label, 0, 0) for code, label in labels.items()}
+    for r in top:
+        use = per_feature[r.feature]
+        use.capacity += r.limit
+        use.used += r.held + r.used
+    board.features = list(per_feature.values())
+    board.unlimited = not rows
+    board.nearly_exhausted = sorted(
+        (r for r in rows if r.percent_used is not None and r.percent_used >= board.threshold),
+        key=lambda r: -(r.percent_used or 0))[:20]
+    horizon = on + timedelta(days=90)
+    ending = (LicenseBlock.objects.filter(scope_q(user, prefix="group__"), device__isnull=True,
+                                          valid_until__gte=on, valid_until__lte=horizon)
+              .select_related("group").order_by("valid_until", "pk"))
+    weeks: dict[date, int] = {on + timedelta(days=7 * i): 0 for i in range(13)}
+    for valid_until in ending.values_list("valid_until", flat=True):
+        week = on + timedelta(days=7 * ((valid_until - on).days // 7))
+        weeks[week] = weeks.get(week, 0) + 1
+    board.expiry_weeks = sorted(weeks.items())
+    board.expiring = list(ending[:20])
+    return board
