@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from groups import views as group_views
 from groups.forms import LoginForm
@@ -15,7 +14,7 @@ urlpatterns = [
     path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", group_views.profile, name="profile"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("language/", group_views.switch_language, name="switch_language"),
     path("groups/", include("groups.urls")),
     path("licenses/", include("licenses.urls")),
     path("notifications/", include("notifications.urls")),
