@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from mptt.admin import MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -20,6 +22,18 @@ from .scoping import (
 
 admin.site.unregister(AuthGroup)
 admin.site.site_header = "Intercom licenses"
+
+
+class NotFoundOutsideScope:
+    """Objects outside a person's scope answer 404 in the admin, as in the web UI, history included."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404("Not found")
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404("Not found")
+        return super().history_view(request, object_id, extra_context)
 
 
 class MembershipInlineForm(forms.ModelForm):
@@ -98,7 +112,7 @@ class GroupAdminForm(forms.ModelForm):
 
 
 @admin.register(Group)
-class GroupAdmin(SimpleHistoryAdmin, MPTTModelAdmin):
+class GroupAdmin(NotFoundOutsideScope, SimpleHistoryAdmin, MPTTModelAdmin):
     form = GroupAdminForm
     inlines = [MembershipInline]
     list_display = ["name", "kind", "number", "parent"]
@@ -188,7 +202,7 @@ class GroupAdmin(SimpleHistoryAdmin, MPTTModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
     list_display = ["user", "role", "group"]
     list_filter = ["role"]
     search_fields = ["user__email", "user__name", "group__name"]
@@ -223,7 +237,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "language", "is_staff", "is_superuser"]
     search_fields = ["email", "name"]

@@ -6,8 +6,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import GroupAdmin
+from groups.admin import GroupAdmin, NotFoundOutsideScope
 from groups.dryrun import dry_run
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
@@ -127,7 +128,7 @@ admin.site.unregister(Group)
 admin.site.register(Group, GroupWithLicensesAdmin)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
     group_path = "group"
 
     def get_queryset(self, request):

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from groups.admin import NotFoundOutsideScope
 from groups.scoping import groups_visible_to
 
 from . import mail, services
@@ -92,7 +93,7 @@ class MailTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderLedger)
-class ReminderLedgerAdmin(admin.ModelAdmin):
+class ReminderLedgerAdmin(NotFoundOutsideScope, admin.ModelAdmin):
     list_display = ["block", "day", "recipient", "kind", "sent_at", "attempts"]
     list_filter = ["kind", "day"]
     search_fields = ["recipient__email"]
