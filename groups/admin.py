@@ -190,15 +190,19 @@ class GroupAdmin(NotFoundOutsideScope, SimpleHistoryAdmin, MPTTModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these, which formset.save() would have set.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() and inline_form.instance.pk is None:
                 continue
             if formset.can_delete and formset._should_delete_form(inline_form):
                 if inline_form.instance.pk:
                     services.membership_remove(membership=inline_form.instance, actor=request.user)
+                    formset.deleted_objects.append(inline_form.instance)
             elif inline_form.instance.pk is None:
-                services.membership_add(group=form.instance, user=inline_form.cleaned_data["user"],
-                                        role=inline_form.cleaned_data["role"], actor=request.user)
+                formset.new_objects.append(services.membership_add(
+                    group=form.instance, user=inline_form.cleaned_data["user"],
+                    role=inline_form.cleaned_data["role"], actor=request.user))
 
 
 @admin.register(Membership)

@@ -119,6 +119,7 @@ class GroupWithLicensesAdmin(GroupAdmin):
         if formset.model is not LicenseBlock:
             return super().save_formset(request, form, formset, change)
         blocks, delete_ids = formset.collect()
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if blocks or delete_ids:
             services.licenses_save(group=form.instance, settings=services.settings_input(form.instance),
                                    blocks=blocks, delete_ids=delete_ids, actor=request.user)
