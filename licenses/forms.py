@@ -114,6 +114,7 @@ class GrantForm(forms.Form):
                     label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
             else:
                 self.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+        style_fields(self)
 
     def quantities(self) -> dict[str, int]:
         out = {}
@@ -121,3 +122,17 @@ class GrantForm(forms.Form):
             value = self.cleaned_data.get(f"f_{feature.code}")
             out[feature.code] = (value or 0) if feature.is_counted else int(bool(value))
         return out
+
+
+class HistoryFilterForm(forms.Form):
+    subject = forms.ChoiceField(label=_("What"), required=False, choices=[
+        ("", _("Everything")), ("group", _("The group and its place in the tree")), ("settings", _("License settings")),
+        ("block", _("License blocks")), ("device", _("Devices")), ("grant", _("Residents' grants")),
+        ("membership", _("Roles"))])
+    who = forms.CharField(label=_("Who (email)"), required=False, max_length=200)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

@@ -51,8 +51,15 @@ def _tag(qs, key: str):
     return records
 
 
-def group_history(*, group: Group, limit: int = 200) -> list[Entry]:
-    """The latest `limit` changes of the group itself, its settings, blocks, devices, grants and roles."""
+SUBJECTS = ["group", "settings", "block", "blockfeature", "device", "grant", "grantfeature", "membership"]
+
+
+def group_history(*, group: Group, limit: int = 200, subject: str = "", who: str = "",
+                  since=None, until=None) -> list[Entry]:
+    """The latest `limit` changes of the group itself, its settings, blocks, devices, grants and roles.
+
+    subject: one of SUBJECTS; who: part of the actor's email; since/until: dates, both included.
+    """
     block_ids = LicenseBlock.history.filter(group_id=group.pk).values("id").distinct()
     grant_ids = Grant.history.filter(group_id=group.pk).values("id").distinct()
     sources = [
@@ -70,6 +77,14 @@ def group_history(*, group: Group, limit: int = 200) -> list[Entry]:
     ]
     entries: list[Entry] = []
     for qs, key, label in sources:
+        if subject and not key.startswith(subject):
+            continue
+        if who:
+            qs = qs.filter(history_user__email__icontains=who.strip())
+        if since:
+            qs = qs.filter(history_date__date__gte=since)
+        if until:
+            qs = qs.filter(history_date__date__lte=until)
         entries += _entries(_tag(qs.order_by("-history_date")[:limit], key), label)
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]

@@ -633,3 +633,16 @@ def block_extend(*, block: LicenseBlock, days: int, actor: User | None) -> Licen
     licenses_save(group=block.group, settings=settings_input(block.group), blocks=[data], actor=actor)
     block.refresh_from_db()
     return block
+
+
+@transaction.atomic
+def grants_set_bulk(*, group: Group, quantities_by_user: Mapping[User, Mapping[str, int]], actor: User | None,
+                    on: date | None = None) -> list[Grant]:
+    """Set the grants of several residents of one apartment at once: all of them, or none."""
+    grants = []
+    for user, quantities in quantities_by_user.items():
+        try:
+            grants.append(grant_set(group=group, user=user, quantities=quantities, actor=actor, on=on))
+        except ValidationError as exc:
+            raise ValidationError({f"u{user.pk}": exc.messages}) from exc
+    return grants

@@ -11,6 +11,7 @@ urlpatterns = [
     path("groups/<int:pk>/", views.group_licenses, name="group_licenses"),
     path("groups/<int:pk>/devices/", views.devices, name="devices"),
     path("devices/<int:pk>/delete/", views.device_delete, name="device_delete"),
+    path("groups/<int:pk>/residents/", views.apartment_residents, name="apartment_residents"),
     path("groups/<int:pk>/residents/<int:user_pk>/", views.resident, name="resident"),
     path("groups/<int:pk>/history/", views.history, name="group_history"),
 ]

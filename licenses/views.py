@@ -16,7 +16,7 @@ from groups.selectors import breadcrumbs
 from groups.views import _apply_errors
 
 from . import selectors, services
-from .forms import BlockFormSet, DeviceForm, GrantForm, SettingsForm
+from .forms import BlockFormSet, DeviceForm, GrantForm, HistoryFilterForm, SettingsForm
 from .history import group_history
 from .models import Device
 
@@ -177,6 +177,44 @@ def resident(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def apartment_residents(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every resident of an apartment with their grant, edited together and saved at once."""
+    group = get_visible_group_or_404(request.user, pk)
+    rows = selectors.apartment_residents(group=group)
+    counted, switches = selectors.features()
+    manageable = can_manage(request.user, group)
+    forms = []
+    for row in rows:
+        initial = {f"f_{code}": q for code, q in row.quantities.items()}
+        initial.update({f"f_{code}": True for code in row.switches})
+        form = GrantForm(request.POST or None, initial=initial, features=counted + switches, prefix=f"u{row.user.pk}")
+        if not manageable:
+            for f in form.fields.values():
+                f.disabled = True
+        forms.append((row, form))
+    if request.method == "POST":
+        if not manageable:
+            raise PermissionDenied
+        if all(form.is_valid() for _row, form in forms):
+            changed = {row.user: form.quantities() for row, form in forms if form.has_changed()}
+            try:
+                services.grants_set_bulk(group=group, quantities_by_user=changed, actor=request.user)
+            except ValidationError as exc:
+                by_prefix = {form.prefix: form for _row, form in forms}
+                for key, errors in exc.message_dict.items():
+                    target = by_prefix.get(key)
+                    (target or forms[0][1]).add_error(None, errors)
+            else:
+                messages.success(request, _("Grants saved: %(n)s.") % {"n": len(changed)})
+                return redirect("licenses:apartment_residents", pk=group.pk)
+    status = selectors.pool_status(group=group, on=services.today())
+    return render(request, "licenses/apartment_residents.html", {
+        "group": group, "forms": forms, "can_manage": manageable, "status": status, "counted": counted,
+        "switches": switches, "crumbs": breadcrumbs(user=request.user, group=group)})
+
+
+@login_required
 def my_licenses(request: HttpRequest) -> HttpResponse:
     grants = selectors.user_grants(request.user)
     return render(request, "licenses/my_licenses.html", {"grants": grants})
@@ -185,7 +223,10 @@ def my_licenses(request: HttpRequest) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_visible_group_or_404(request.user, pk)
-    entries = group_history(group=group, limit=200)
-    return render(request, "licenses/history.html", {"group": group, "entries": entries,
+    form = HistoryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    entries = group_history(group=group, limit=200, subject=filters.get("subject") or "",
+                            who=filters.get("who") or "", since=filters.get("since"), until=filters.get("until"))
+    return render(request, "licenses/history.html", {"group": group, "entries": entries, "form": form,
                                                      "crumbs": breadcrumbs(user=request.user, group=group)})
 

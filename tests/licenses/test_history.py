@@ -1,0 +1,29 @@
+from groups import services as group_services
+from groups.models import Role
+from licenses import services
+from licenses.history import group_history
+from tests.licenses.helpers import block, give
+
+
+def test_history_says_who_changed_what_from_what_to_what(tree, operator, person, client):
+    today = services.today()
+    dealer = tree["Dealer A1"]
+    give(dealer, block(0, 0, start=today, days=5), actor=operator, on=today)
+    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="custom", actor=operator)
+    entries = group_history(group=dealer)
+    renamed = [e for e in entries if e.what.startswith("Group") and e.action == "changed"][0]
+    assert ("name", "Dealer A1", "Dealer A1 renamed") in renamed.changes
+    assert renamed.who == str(operator)
+    assert any(e.what == "License settings" for e in entries)
+    assert [e.what for e in group_history(group=dealer, subject="settings")] == ["License settings"]
+    assert group_history(group=dealer, who="nobody@") == []
+
+    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example")
+    client.force_login(admin)
+    page = client.get(f"/licenses/groups/{dealer.pk}/history/?subject=group").content.decode()
+    assert "Dealer A1 renamed" in page and "License settings (" not in page
+    page = client.get(f"/licenses/groups/{dealer.pk}/history/?since=not-a-date").content.decode()
+    assert "Enter a valid date." in page
+    other = person(Role.SITE_ADMIN, tree["Dealer A2"], email="a2@test.example")
+    client.force_login(other)
+    assert client.get(f"/licenses/groups/{dealer.pk}/history/").status_code == 404
