@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from groups.admin import NotFoundOutsideScope
 from groups.scoping import groups_visible_to
@@ -27,7 +29,7 @@ class MailTemplateForm(forms.ModelForm):
             for part in mail.PARTS:
                 self.initial.setdefault(part, mail.default_source(kind, language, part).strip())
         for part in mail.PARTS:
-            self.fields[part].help_text = "Placeholders: " + ", ".join("{{ %s }}" % p for p in mail.PLACEHOLDERS)  # noqa: UP031
+            self.fields[part].help_text = _("Placeholders:") + " " + ", ".join("{{ %s }}" % p for p in mail.PLACEHOLDERS)  # noqa: UP031
 
     def clean(self):
         data = super().clean()
@@ -41,7 +43,7 @@ class MailTemplateForm(forms.ModelForm):
 
 
 class TestMailForm(forms.Form):
-    email = forms.EmailField(label="Send a test mail to")
+    email = forms.EmailField(label=gettext_lazy("Send a test mail to"))
 
 
 @admin.register(MailTemplate)
@@ -84,11 +86,11 @@ class MailTemplateAdmin(admin.ModelAdmin):
             try:
                 services.send_test_mail(kind=template.kind, language=template.language, to=form.cleaned_data["email"])
             except Exception as exc:  # noqa: BLE001 - shown to the administrator
-                messages.error(request, f"Sending failed: {exc}")
+                messages.error(request, _("Sending failed: %(error)s") % {"error": exc})
             else:
-                messages.success(request, f"Test mail sent to {form.cleaned_data['email']}.")
+                messages.success(request, _("Test mail sent to %(email)s.") % {"email": form.cleaned_data["email"]})
         else:
-            messages.error(request, "Enter a valid email address.")
+            messages.error(request, _("Enter a valid email address."))
         return redirect("admin:notifications_mailtemplate_preview", pk=pk)
 
 

@@ -75,7 +75,7 @@ def _block_context(block: LicenseBlock, on: date) -> dict:
         "valid_from": block.valid_from.isoformat(),
         "valid_until": block.valid_until.isoformat() if block.valid_until else "",
         "days_left": max((block.valid_until - on).days, 0) if block.valid_until else None,
-        "quantities": [{"feature": q.feature.label, "quantity": q.quantity if q.feature.is_counted else "on"}
+        "quantities": [{"feature": q.feature.label, "quantity": q.quantity if q.feature.is_counted else translation.pgettext("switch feature", "on")}
                        for q in block.quantities.all() if q.quantity],
     }
 
@@ -84,7 +84,9 @@ def _due_batches(on: date, batch: int):
     last_id = 0
     while True:
         blocks = list(
-            LicenseBlock.objects.filter(next_reminder_on__lte=on, pk__gt=last_id).order_by("pk")
+            # Blocks of a group whose restriction is off count nowhere: nothing to remind about.
+            LicenseBlock.objects.filter(next_reminder_on__lte=on, pk__gt=last_id,
+                                        group__license_settings__restricted=True).order_by("pk")
             .select_related("group")
             .prefetch_related(Prefetch("quantities", queryset=BlockFeature.objects.select_related("feature")))[:batch]
         )

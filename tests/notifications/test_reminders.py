@@ -102,3 +102,10 @@ def test_changing_settings_reschedules(setup, tree, operator, mailoutbox):
     give(tree["Dealer A1"], actor=operator, on=START, reminder_enabled=True, reminder_days=30, recurrence="once")
     dealer_block.refresh_from_db()
     assert dealer_block.next_reminder_on == END - timedelta(days=30)
+
+
+def test_blocks_of_a_group_without_restriction_are_not_reminded(setup, tree, operator, mailoutbox):
+    give(tree["Dealer A1"], actor=operator, on=START, restricted=False, reminder_enabled=True, reminder_days=14,
+         recurrence="weekly")
+    assert sent_on(date(2027, 3, 17)) == []
+    assert mailoutbox == []
