@@ -53,8 +53,10 @@ test-pg: install
 
 test: lint test-fast test-pg
 
-bench: migrate
-	$(PY) -m bench
+# The scale benchmark (not a test): a fresh var/bench.sqlite3, or DATABASE_URL if set.
+# Smaller and quicker: make bench BENCH_ARGS="--groups 5000".
+bench: install var
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var

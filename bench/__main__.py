@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+MIN_GROUPS = 250
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -28,8 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--repeat must be 1 or more")
     if args.budget < 0:
         parser.error("--budget must be 0 or more")
-    if args.groups < 1:
-        parser.error("--groups must be positive")
+    if args.groups < MIN_GROUPS:
+        parser.error(f"--groups must be at least {MIN_GROUPS}: one building of 245 groups and the groups above it")
+    if args.children is not None and args.children < 1:
+        parser.error("--children must be 1 or more")
+    if args.residents is not None and args.residents < 0:
+        parser.error("--residents must be 0 or more")
     return args
 
 

@@ -95,9 +95,11 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
     apartments = list(
         Group.objects.filter(tree_id=pool.tree_id, lft__gt=pool.lft, rght__lt=pool.rght, kind=Group.Kind.APARTMENT)
         .exclude(name__startswith="Bench insert").order_by("lft").values_list("pk", flat=True))
-    child_ids = _evenly(apartments, children)
-    if len(child_ids) < children:
-        print(f"  !! only {len(child_ids):,} apartments for {children:,} restricted children", flush=True)
+    # Keep at least a tenth of the apartments served by the pool itself, for the residents.
+    most = len(apartments) - max(1, len(apartments) // 10)
+    if children > most:
+        print(f"  !! {len(apartments):,} apartments: {most:,} restricted children instead of {children:,}", flush=True)
+    child_ids = _evenly(apartments, min(children, most))
     taken = set(child_ids)
     served = [pk for pk in apartments if pk not in taken]
     buildings = list(Group.objects.filter(tree_id=pool.tree_id, lft__gt=pool.lft, rght__lt=pool.rght,
@@ -124,26 +126,30 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
         BlockFeature.objects.bulk_create(
             [BlockFeature(block_id=b.pk, feature_id=features[code].pk, quantity=q)
              for b in device_blocks for code, q in DEVICE_QUANTITIES.items()], batch_size=BATCH)
-        # Residents, round-robin over the apartments the pool serves, each with a grant.
-        users = User.objects.bulk_create(
-            [User(email=f"resident-{tag}-{i}@bench.example", name=f"Resident {i}", password="!bench")
-             for i in range(residents)], batch_size=BATCH)
-        homes = [served[i % len(served)] for i in range(residents)]
-        Membership.objects.bulk_create(
-            [Membership(user_id=u.pk, group_id=home, role=Role.RESIDENT) for u, home in zip(users, homes, strict=True)],
-            batch_size=BATCH)
+        # Residents, round-robin over the apartments the pool serves, each with a grant; in
+        # chunks, so that the setup's objects do not dominate the peak memory printed at the end.
         first_grant = timezone.now() - timedelta(days=400)
-        grants = Grant.objects.bulk_create(
-            [Grant(group_id=home, user_id=u.pk, granted_at=first_grant + timedelta(minutes=i))
-             for i, (u, home) in enumerate(zip(users, homes, strict=True))], batch_size=BATCH)
-        rows = []
-        for i, g in enumerate(grants):
-            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["virtual_numbers"].pk, quantity=1))
-            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["mobile_apps"].pk, quantity=1))
-            rows.append(GrantFeature(grant_id=g.pk, feature_id=features["remote_door_opening"].pk, quantity=1))
-            if i % 3 == 0:
-                rows.append(GrantFeature(grant_id=g.pk, feature_id=features["ukey2_keys"].pk, quantity=1))
-        GrantFeature.objects.bulk_create(rows, batch_size=BATCH)
+        grant_rows = 0
+        for chunk in range(0, residents, BATCH):
+            numbers = range(chunk, min(chunk + BATCH, residents))
+            users = User.objects.bulk_create(
+                [User(email=f"resident-{tag}-{i}@bench.example", name=f"Resident {i}", password="!bench")
+                 for i in numbers])
+            homes = [served[i % len(served)] for i in numbers]
+            Membership.objects.bulk_create(
+                [Membership(user_id=u.pk, group_id=home, role=Role.RESIDENT)
+                 for u, home in zip(users, homes, strict=True)])
+            grants = Grant.objects.bulk_create(
+                [Grant(group_id=home, user_id=u.pk, granted_at=first_grant + timedelta(minutes=i))
+                 for i, u, home in zip(numbers, users, homes, strict=True)])
+            rows = []
+            for i, g in zip(numbers, grants, strict=True):
+                for code in ("virtual_numbers", "mobile_apps", "remote_door_opening"):
+                    rows.append(GrantFeature(grant_id=g.pk, feature_id=features[code].pk, quantity=1))
+                if i % 3 == 0:
+                    rows.append(GrantFeature(grant_id=g.pk, feature_id=features["ukey2_keys"].pk, quantity=1))
+            GrantFeature.objects.bulk_create(rows)
+            grant_rows += len(rows)
     analyzed = ""
     if connection.vendor == "postgresql":
         # Autovacuum would analyze these fresh tables soon; do it now so plans are stable.
@@ -152,7 +158,7 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
         analyzed = "; ANALYZE run"
     report.add("setup", "bulk rows: children, devices, residents, grants", time.perf_counter() - start,
                note=f"{len(child_ids):,} restricted children, {len(devices):,} devices, {residents:,} residents "
-                    f"in {min(len(served), residents):,} apartments, {len(rows):,} grant rows{analyzed}")
+                    f"in {min(len(served), residents):,} apartments, {grant_rows:,} grant rows{analyzed}")
     resident_apartment = Group.objects.get(pk=served[0])
     return Pool(pool=pool, today=today, child_ids=child_ids, served_apartment_ids=served,
                 resident_apartment=resident_apartment, residents=residents, devices=len(devices))
@@ -172,7 +178,7 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float |
     middle = len(setup.child_ids) // 2
 
     def add_block(index: int) -> object:
-        child = Group.objects.get(pk=setup.child_ids[middle + index])
+        child = Group.objects.get(pk=setup.child_ids[(middle + index) % len(setup.child_ids)])
         try:
             return services.licenses_save(
                 group=child, actor=bench.admin, settings=SettingsInput(restricted=True),
@@ -201,7 +207,8 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float |
     newcomers = User.objects.bulk_create(
         [User(email=f"newcomer-{i}-{setup.pool.pk}-{time.time_ns()}@bench.example", password="!bench")
          for i in range(repeat + 1)])
-    apartments = [Group.objects.get(pk=pk) for pk in setup.served_apartment_ids[-(repeat + 1):]]
+    served = setup.served_apartment_ids
+    apartments = [Group.objects.get(pk=served[-1 - i % len(served)]) for i in range(repeat + 1)]
     Membership.objects.bulk_create([Membership(user=u, group=a, role=Role.RESIDENT)
                                     for u, a in zip(newcomers, apartments, strict=True)])
 

@@ -34,7 +34,7 @@ def _section(title: str) -> None:
 def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
     report = Report()
     began = time.perf_counter()
-    children = args.children if args.children is not None else args.groups // 10
+    children = args.children if args.children is not None else max(1, args.groups // 10)
     residents = args.residents if args.residents is not None else args.groups
     print(f"Database: {_database_line(choice)}")
     print(f"Settings: {settings.SETTINGS_MODULE} (DEBUG={settings.DEBUG}); "

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from groups.models import Group
 
-from .models import BlockFeature, Feature, GrantFeature, LicenseBlock
+from .models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock
 
 
 def restricted_q(prefix: str = "") -> Q:
@@ -51,58 +51,77 @@ def is_restricted(group: Group) -> bool:
         return False
 
 
-def served_q(pool: Group, prefix: str = "") -> Q:
-    """Groups (through `prefix`, e.g. 'group__') that `pool` serves: its subtree minus the
-    subtrees of restricted groups strictly inside it."""
-    inner_pool = Group.objects.filter(
-        restricted_q(),
-        tree_id=pool.tree_id,
-        lft__gt=pool.lft,
-        rght__lt=pool.rght,
-        lft__lte=OuterRef(f"{prefix}lft"),
-        rght__gte=OuterRef(f"{prefix}rght"),
-    )
-    return Q(**{f"{prefix}tree_id": pool.tree_id, f"{prefix}lft__gte": pool.lft, f"{prefix}rght__lte": pool.rght}) & ~Q(
-        Exists(inner_pool)
-    )
+@dataclass(frozen=True)
+class PoolScope:
+    """Which groups of a pool's subtree it serves: all but the subtrees of the restricted groups
+    inside it. Only the outermost of those matter; their ranges are disjoint and sorted, so
+    "is this group served?" is one binary search, and every read of a pool is a range scan of
+    its subtree filtered here, never a correlated subquery per row (that grew quadratically)."""
+
+    pool: Group
+    inner: list[tuple[int, int, int]]  # (lft, rght, group id) of the outermost restricted groups inside
+
+    @property
+    def owned_ids(self) -> set[int]:
+        """The restricted groups whose blocks are carved from this pool."""
+        return {pk for _l, _r, pk in self.inner}
+
+    def serves(self, lft: int) -> bool:
+        """Whether the group with this lft (inside the pool's subtree) is served by the pool."""
+        i = bisect_right(self._lfts, lft) - 1
+        return not (i >= 0 and lft <= self.inner[i][1])
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lfts", [lft for lft, _r, _pk in self.inner])
+
+    def subtree(self, prefix: str = "", *, strict: bool = False) -> Q:
+        lft = f"{prefix}lft__gt" if strict else f"{prefix}lft__gte"
+        return Q(**{f"{prefix}tree_id": self.pool.tree_id, lft: self.pool.lft, f"{prefix}rght__lte": self.pool.rght})
 
 
-def owned_pools_q(pool: Group, prefix: str = "") -> Q:
-    """Restricted groups whose blocks are carved from `pool`: restricted, with a parent `pool` serves."""
-    inner_pool = Group.objects.filter(
-        restricted_q(),
-        tree_id=pool.tree_id,
-        lft__gt=pool.lft,
-        rght__lt=pool.rght,
-        lft__lte=OuterRef(f"{prefix}parent__lft"),
-        rght__gte=OuterRef(f"{prefix}parent__rght"),
-    )
-    return (
-        Q(**{f"{prefix}tree_id": pool.tree_id, f"{prefix}lft__gt": pool.lft, f"{prefix}rght__lt": pool.rght})
-        & restricted_q(prefix)
-        & ~Q(Exists(inner_pool))
-    )
+def pool_scope(pool: Group) -> PoolScope:
+    rows = (Group.objects.filter(restricted_q(), tree_id=pool.tree_id, lft__gt=pool.lft, rght__lt=pool.rght)
+            .order_by("lft").values_list("lft", "rght", "pk"))
+    outermost, reach = [], 0
+    for lft, rght, pk in rows:
+        if lft > reach:  # not inside the previous outermost one
+            outermost.append((lft, rght, pk))
+            reach = rght
+    return PoolScope(pool, outermost)
 
 
-def capacity_blocks(pool: Group) -> QuerySet[LicenseBlock]:
-    """The pool's own blocks and the Basic blocks of devices in every group it serves."""
-    return LicenseBlock.objects.filter(
-        Q(group=pool, device__isnull=True) | (Q(device__isnull=False) & served_q(pool, "group__"))
-    )
+def capacity_blocks(scope: PoolScope) -> tuple[QuerySet[LicenseBlock], QuerySet[LicenseBlock]]:
+    """The pool's own blocks, and the devices' Basic blocks in its subtree (filter with serves())."""
+    own = LicenseBlock.objects.filter(group=scope.pool, device__isnull=True)
+    devices = LicenseBlock.objects.filter(scope.subtree("group__"), device__isnull=False)
+    return own, devices
 
 
-def carved_blocks(pool: Group) -> QuerySet[LicenseBlock]:
-    return LicenseBlock.objects.filter(owned_pools_q(pool, "group__"), device__isnull=True)
+def carved_blocks(scope: PoolScope) -> QuerySet[LicenseBlock]:
+    """Blocks of restricted groups inside the pool (filter to owned_ids: the outermost ones)."""
+    return LicenseBlock.objects.filter(scope.subtree("group__", strict=True), restricted_q("group__"),
+                                       device__isnull=True)
 
 
-def active_grant_totals(pool: Group) -> dict[int, int]:
+def active_grant_totals(scope: PoolScope) -> dict[int, int]:
     """feature id -> the sum of active (not suspended) grants of the residents `pool` serves."""
     rows = (
-        GrantFeature.objects.filter(served_q(pool, "grant__group__"), grant__suspended_at__isnull=True)
-        .values("feature_id")
+        GrantFeature.objects.filter(scope.subtree("grant__group__"), grant__suspended_at__isnull=True)
+        .values("grant__group__lft", "feature_id")
         .annotate(total=Sum("quantity"))
     )
-    return {r["feature_id"]: r["total"] or 0 for r in rows}
+    totals: dict[int, int] = defaultdict(int)
+    for r in rows:
+        if scope.serves(r["grant__group__lft"]):
+            totals[r["feature_id"]] += r["total"] or 0
+    return dict(totals)
+
+
+def served_grants(scope: PoolScope, *, suspended: bool) -> list[int]:
+    """Ids of the grants (suspended or active) of residents the pool serves."""
+    rows = Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=not suspended).values_list(
+        "pk", "group__lft")
+    return [pk for pk, lft in rows if scope.serves(lft)]
 
 
 @dataclass(frozen=True)
@@ -115,19 +134,24 @@ class Span:
     from_device: bool = False
 
 
-def _spans(blocks: QuerySet[LicenseBlock], today: date) -> list[Span]:
-    """Blocks still valid on some day from `today` on, with their quantities, in two queries."""
+def _spans(blocks: QuerySet[LicenseBlock], today: date, keep=None) -> list[Span]:
+    """Blocks still valid on some day from `today` on, with their quantities, in two queries.
+
+    keep: a predicate on (group id, group lft) choosing which of the blocks count.
+    """
     live = blocks.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    rows = BlockFeature.objects.filter(block__in=live.values("pk"), quantity__gt=0).values_list(
-        "block_id", "feature_id", "quantity"
-    )
+    rows = list(live.values_list("pk", "group_id", "group__lft", "valid_from", "valid_until", "device_id"))
+    if keep is not None:
+        rows = [r for r in rows if keep(r[1], r[2])]
+    if not rows:
+        return []
     quantities: dict[int, dict[int, int]] = defaultdict(dict)
-    for block_id, feature_id, quantity in rows:
+    for block_id, feature_id, quantity in BlockFeature.objects.filter(
+            block__in=live.values("pk"), quantity__gt=0).values_list("block_id", "feature_id", "quantity"):
         quantities[block_id][feature_id] = quantity
     return [
         Span(pk, group_id, valid_from, valid_until, quantities.get(pk, {}), device_id is not None)
-        for pk, group_id, valid_from, valid_until, device_id in live.values_list(
-            "pk", "group_id", "valid_from", "valid_until", "device_id")
+        for pk, group_id, _lft, valid_from, valid_until, device_id in rows
     ]
 
 
@@ -176,12 +200,15 @@ class Timeline:
 
 
 def timeline(pool: Group, today: date) -> Timeline:
+    scope = pool_scope(pool)
+    own, devices = capacity_blocks(scope)
+    owned = scope.owned_ids
     return Timeline(
         pool=pool,
         today=today,
-        capacity_spans=_spans(capacity_blocks(pool), today),
-        carved_spans=_spans(carved_blocks(pool), today),
-        residents=active_grant_totals(pool),
+        capacity_spans=_spans(own, today) + _spans(devices, today, keep=lambda _g, lft: scope.serves(lft)),
+        carved_spans=_spans(carved_blocks(scope), today, keep=lambda group_id, _lft: group_id in owned),
+        residents=active_grant_totals(scope),
     )
 
 

@@ -7,6 +7,7 @@ made worse is refused (nothing is saved), or, when only residents stop fitting b
 capacity went away, suspended on the administrator's confirmation.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -251,29 +252,35 @@ def _room_today(pool: Group, on: date) -> tuple[dict[int, int], dict[int, bool],
 
 def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
     """The grants to suspend, most recent first, until the residents fit the pool today."""
-    room, switches, features = _room_today(pool, on)
+    room, switches, _features = _room_today(pool, on)
     short = {fid for fid, r in room.items() if r < 0}
     missing_switches = {fid for fid, on_ in switches.items() if not on_}
     if not short and not missing_switches:
         return []
-    grants = list(
-        Grant.objects.filter(pools.served_q(pool, "group__"), suspended_at__isnull=True)
-        .select_related("user", "group").order_by("-granted_at", "-pk")
-    )
-    quantities = _grant_quantities(grants)
-    chosen = []
-    for grant in grants:
-        q = quantities.get(grant.pk, {})
+    scope = pools.pool_scope(pool)
+    candidates = [pk for pk, lft in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True)
+                  .order_by("-granted_at", "-pk").values_list("pk", "group__lft") if scope.serves(lft)]
+    quantities: dict[int, dict[int, int]] = defaultdict(dict)
+    for grant_id, feature_id, quantity in GrantFeature.objects.filter(
+            scope.subtree("grant__group__"), grant__suspended_at__isnull=True, quantity__gt=0).values_list(
+            "grant_id", "feature_id", "quantity"):
+        quantities[grant_id][feature_id] = quantity
+    chosen: list[int] = []
+    switch_users = {fid: sum(1 for pk in candidates if quantities[pk].get(fid)) for fid in missing_switches}
+    for pk in candidates:
+        if not short and not any(switch_users.values()):
+            break
+        q = quantities[pk]
         if any(q.get(fid, 0) > 0 for fid in short) or any(q.get(fid, 0) > 0 for fid in missing_switches):
-            chosen.append(grant)
+            chosen.append(pk)
             for fid, amount in q.items():
                 if fid in room:
                     room[fid] += amount
+                if fid in switch_users and amount:
+                    switch_users[fid] -= 1
             short = {fid for fid, r in room.items() if r < 0}
-            if not short and not any(quantities.get(g.pk, {}).get(fid, 0) > 0
-                                     for g in grants if g not in chosen for fid in missing_switches):
-                break
-    return chosen
+    by_pk = Grant.objects.select_related("user", "group").in_bulk(chosen)
+    return [by_pk[pk] for pk in chosen]
 
 
 def _suspend(grants: list[Grant], actor: User | None) -> None:
@@ -293,10 +300,10 @@ def suspend_to_fit(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
 
 def restore_grants(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
     """Bring suspended grants back, oldest first, as far as the pool has room today."""
-    suspended = list(
-        Grant.objects.filter(pools.served_q(pool, "group__"), suspended_at__isnull=False)
-        .select_related("user", "group").order_by("granted_at", "pk")
-    )
+    scope = pools.pool_scope(pool)
+    # Cheap when nothing is suspended (the usual case): one indexed look-up, then done.
+    suspended = [g for g in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=False)
+                 .select_related("user", "group").order_by("granted_at", "pk") if scope.serves(g.group.lft)]
     if not suspended:
         return []
     room, switches, _features = _room_today(pool, on)
