@@ -80,9 +80,9 @@ def group_create(
             raise PermissionDenied(_("Only the server administrator creates companies."))
         lock_new_roots()
     else:
-        _require_manage(actor, parent)
         lock_tree(parent.tree_id)
-        parent.refresh_from_db()
+        parent.refresh_from_db()  # scope is checked on fresh nested-set columns, under the lock
+        _require_manage(actor, parent)
     _validate_fields(name=name, kind=kind, parent=parent)
     group = Group(parent=parent, name=name.strip(), kind=kind, number=(number or "").strip(),
                   description=description or "")
@@ -99,9 +99,9 @@ def group_update(
     *, group: Group, name: str, kind: str, number: str = "", description: str = "", actor: User | None
 ) -> Group:
     """Change a group's general section (not its place in the tree)."""
-    _require_manage(actor, group)
     lock_tree(group.tree_id)
     group.refresh_from_db()
+    _require_manage(actor, group)
     _validate_fields(name=name, kind=kind, parent=group.parent)
     if kind == Group.Kind.APARTMENT and not group.is_leaf_node():
         raise ValidationError({"kind": _("This group has child groups: it cannot become an apartment.")})
@@ -115,13 +115,13 @@ def group_update(
 @transaction.atomic
 def group_move(*, group: Group, new_parent: Group, actor: User | None) -> Group:
     """Move `group` (with its subtree) to be the last child of `new_parent`, same company only."""
-    _require_manage(actor, group)
     if new_parent is None:
         raise ValidationError({"new_parent": _("Choose where to move the group.")})
-    _require_manage(actor, new_parent)
     lock_tree(group.tree_id)
     group.refresh_from_db()
     new_parent.refresh_from_db()
+    _require_manage(actor, group)
+    _require_manage(actor, new_parent)
     if group.parent_id is None:
         raise ValidationError({"new_parent": _("A company cannot be moved.")})
     if new_parent.tree_id != group.tree_id:
@@ -177,9 +177,9 @@ def group_delete(*, group: Group, actor: User | None) -> None:
     """Delete a group, its subtree and all it holds. Companies only by the server administrator."""
     if group.parent_id is None and actor is not None and not can_create_companies(actor):
         raise PermissionDenied(_("Only the server administrator deletes companies."))
-    _require_manage(actor, group)
     lock_tree(group.tree_id)
     group.refresh_from_db()
+    _require_manage(actor, group)
     if (
         actor is not None
         and not actor.is_superuser
@@ -258,10 +258,10 @@ def groups_generate(*, parent: Group, plan: GenerationPlan, actor: User | None) 
     groups, so this computes the new subtree's nested-set columns itself, shifts the rest of
     the tree once, and inserts level by level (parents need their ids first).
     """
-    _require_manage(actor, parent)
     validate_generation_plan(plan)
     lock_tree(parent.tree_id)
     parent.refresh_from_db()
+    _require_manage(actor, parent)
     if not parent.can_hold_children:
         raise ValidationError({"parent": _("An apartment holds residents and devices, not groups.")})
 
