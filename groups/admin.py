@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -21,7 +22,7 @@ from .scoping import (
 )
 
 admin.site.unregister(AuthGroup)
-admin.site.site_header = "Intercom licenses"
+admin.site.site_header = _("Intercom licenses")
 
 
 class NotFoundOutsideScope:
@@ -98,7 +99,7 @@ class GroupAdminForm(forms.ModelForm):
             else:
                 self.add_error(None, exc)
         except PermissionDenied as exc:
-            self.add_error(None, str(exc) or "You cannot change this group.")
+            self.add_error(None, str(exc) or _("You cannot change this group."))
         return data
 
     @staticmethod
@@ -106,7 +107,7 @@ class GroupAdminForm(forms.ModelForm):
         if data.get("parent") is not None and data["parent"].pk != original.parent_id:
             services.group_move(group=original, new_parent=data["parent"], actor=actor)
         elif data.get("parent") is None and original.parent_id is not None:
-            raise ValidationError({"parent": "A group cannot become a company; choose a parent."})
+            raise ValidationError({"parent": _("A group cannot become a company; choose a parent.")})
         services.group_update(group=original, name=data["name"], kind=data["kind"], number=data.get("number", ""),
                               description=data.get("description", ""), actor=actor)
 
@@ -247,8 +248,8 @@ class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "language")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Profile"), {"fields": ("name", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "language", "password1", "password2")}),)
     filter_horizontal = ()

@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Row, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Group, Role, User
 from .services import GenerationPlan
@@ -52,10 +53,10 @@ class GenerateForm(forms.Form):
     floor_start = forms.IntegerField(label=_("First floor number"), min_value=0, initial=1)
     apartment_start = forms.IntegerField(label=_("First apartment number"), min_value=0, initial=1,
                                          help_text=_("Apartments are numbered through each building."))
-    building_pattern = forms.CharField(label=_("Building name"), initial="Building {n}", max_length=100)
-    unit_pattern = forms.CharField(label=_("Unit name"), initial="Unit {n}", max_length=100)
-    floor_pattern = forms.CharField(label=_("Floor name"), initial="Floor {n}", max_length=100)
-    apartment_pattern = forms.CharField(label=_("Apartment name"), initial="Apartment {n}", max_length=100)
+    building_pattern = forms.CharField(label=_("Building name"), initial=_("Building {n}"), max_length=100)
+    unit_pattern = forms.CharField(label=_("Unit name"), initial=_("Unit {n}"), max_length=100)
+    floor_pattern = forms.CharField(label=_("Floor name"), initial=_("Floor {n}"), max_length=100)
+    apartment_pattern = forms.CharField(label=_("Apartment name"), initial=_("Apartment {n}"), max_length=100)
 
     MAX_AT_ONCE = 20_000
 
@@ -92,7 +93,7 @@ def forms_layout():
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
-    name = forms.CharField(label=_("Name"), required=False, max_length=150,
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=150,
                            help_text=_("Used when the person has no account yet."))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     language = forms.ChoiceField(label=_("Language"), choices=User.Language.choices, initial="en")

@@ -10,6 +10,10 @@ class UserLanguageMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+            # override() puts the previous language back afterwards, so nothing leaks past the request.
+            with translation.override(user.language):
+                request.LANGUAGE_CODE = user.language
+                response = self.get_response(request)
+            response.headers["Content-Language"] = user.language
+            return response
         return self.get_response(request)

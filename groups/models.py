@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from mptt.models import MPTTModel, TreeForeignKey
 from simple_history.models import HistoricalRecords
 
@@ -39,7 +40,7 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("name"), max_length=150, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.EN
     )
@@ -51,6 +52,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
@@ -84,7 +87,7 @@ class Group(MPTTModel):
         blank=True,
         related_name="children",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "level"])
 
@@ -92,6 +95,8 @@ class Group(MPTTModel):
         order_insertion_by: list[str] = []
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         indexes = [
             models.Index(fields=["tree_id", "lft"], name="group_tree_lft"),
             models.Index(fields=["name"], name="group_name"),
@@ -130,14 +135,16 @@ STAFF_ROLES = (Role.COMPANY_ADMIN, Role.SITE_ADMIN, Role.CONCIERGE)
 class Membership(models.Model):
     """A role a person holds in a group; it reaches the group's whole subtree."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "group", "role"], name="membership_unique"),
         ]

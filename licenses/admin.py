@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from groups.admin import GroupAdmin, NotFoundOutsideScope
@@ -29,10 +30,10 @@ class BlockInlineForm(forms.ModelForm):
         for f in self.features:
             name = f"f_{f.code}"
             if f.is_counted:
-                self.fields[name] = forms.IntegerField(label=f.name, required=False, min_value=0, max_value=MAX_QUANTITY,
+                self.fields[name] = forms.IntegerField(label=f.label, required=False, min_value=0, max_value=MAX_QUANTITY,
                                                        initial=existing.get(f.pk, 0))
             else:
-                self.fields[name] = forms.BooleanField(label=f.name, required=False, initial=bool(existing.get(f.pk)))
+                self.fields[name] = forms.BooleanField(label=f.label, required=False, initial=bool(existing.get(f.pk)))
 
     def to_input(self) -> services.BlockInput:
         data = self.cleaned_data
@@ -152,7 +153,7 @@ class ScopedAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
 
 
 class ExtendForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=3650, initial=30)
+    days = forms.IntegerField(label=gettext_lazy("Days"), min_value=1, max_value=3650, initial=30)
 
 
 @admin.register(LicenseBlock)
@@ -163,7 +164,7 @@ class LicenseBlockAdmin(ScopedAdmin):
     list_select_related = ["group"]
     actions = ["extend_30_days", "export_csv"]
 
-    @admin.action(description="Extend validity by 30 days")
+    @admin.action(description=gettext_lazy("Extend validity by 30 days"))
     def extend_30_days(self, request, queryset):
         done = 0
         for block in queryset.select_related("group"):
@@ -173,9 +174,9 @@ class LicenseBlockAdmin(ScopedAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, f"{block}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
         if done:
-            messages.success(request, f"{done} block(s) extended.")
+            messages.success(request, ngettext("%(n)s block(s) extended.", "%(n)s block(s) extended.", done) % {"n": done})
 
-    @admin.action(description="Export selected as CSV")
+    @admin.action(description=gettext_lazy("Export selected as CSV"))
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="license-blocks.csv"'

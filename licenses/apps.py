@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LicensesConfig(AppConfig):
     name = "licenses"
+    verbose_name = _("Licenses")
 
     def ready(self) -> None:
         from groups import services as group_services

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from groups.models import Group, Membership
 
 from .models import BlockFeature, Device, Grant, GrantFeature, LicenseBlock, PoolSettings
@@ -20,7 +23,7 @@ class Entry:
     changes: list[tuple[str, object, object]]  # (field, before, after)
 
 
-ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
 
 
 def _entries(records: list, label) -> list[Entry]:
@@ -39,8 +42,8 @@ def _entries(records: list, label) -> list[Entry]:
             elif r.history_type == "~" and prev is not None and before != after:
                 changes.append((name, before, after))
         previous[r.history_object_id_for_pairing] = r
-        who = str(r.history_user) if r.history_user_id else "system"
-        out.append(Entry(r.history_date, who, label(r), ACTIONS.get(r.history_type, r.history_type), changes))
+        who = str(r.history_user) if r.history_user_id else _("system")
+        out.append(Entry(r.history_date, who, label(r), str(ACTIONS.get(r.history_type, r.history_type)), changes))
     return out
 
 
@@ -63,17 +66,17 @@ def group_history(*, group: Group, limit: int = 200, subject: str = "", who: str
     block_ids = LicenseBlock.history.filter(group_id=group.pk).values("id").distinct()
     grant_ids = Grant.history.filter(group_id=group.pk).values("id").distinct()
     sources = [
-        (Group.history.filter(id=group.pk), "group", lambda r: f"Group {r.name}"),
-        (PoolSettings.history.filter(group_id=group.pk), "settings", lambda r: "License settings"),
-        (LicenseBlock.history.filter(group_id=group.pk), "block", lambda r: f"Block #{r.id} ({r.kind})"),
+        (Group.history.filter(id=group.pk), "group", lambda r: _("Group %(name)s") % {"name": r.name}),
+        (PoolSettings.history.filter(group_id=group.pk), "settings", lambda r: _("License settings")),
+        (LicenseBlock.history.filter(group_id=group.pk), "block", lambda r: _("Block #%(id)s (%(kind)s)") % {"id": r.id, "kind": r.kind}),
         (BlockFeature.history.filter(block_id__in=block_ids).select_related("feature"), "blockfeature",
-         lambda r: f"Block #{r.block_id}: {r.feature.name if r.feature_id else ''}"),
-        (Device.history.filter(group_id=group.pk), "device", lambda r: f"Device {r.serial_number}"),
-        (Grant.history.filter(group_id=group.pk).select_related("user"), "grant", lambda r: f"Grant of {r.user}"),
+         lambda r: _("Block #%(id)s: %(feature)s") % {"id": r.block_id, "feature": r.feature.label if r.feature_id else ""}),
+        (Device.history.filter(group_id=group.pk), "device", lambda r: _("Device %(serial)s") % {"serial": r.serial_number}),
+        (Grant.history.filter(group_id=group.pk).select_related("user"), "grant", lambda r: _("Grant of %(user)s") % {"user": r.user}),
         (GrantFeature.history.filter(grant_id__in=grant_ids).select_related("feature"), "grantfeature",
-         lambda r: f"Grant #{r.grant_id}: {r.feature.name if r.feature_id else ''}"),
+         lambda r: _("Grant #%(id)s: %(feature)s") % {"id": r.grant_id, "feature": r.feature.label if r.feature_id else ""}),
         (Membership.history.filter(group_id=group.pk).select_related("user"), "membership",
-         lambda r: f"Role {r.role} of {r.user}"),
+         lambda r: _("Role %(role)s of %(user)s") % {"role": r.role, "user": r.user}),
     ]
     entries: list[Entry] = []
     for qs, key, label in sources:

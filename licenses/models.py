@@ -20,14 +20,16 @@ class Feature(models.Model):
         COUNTED = "counted", _("Counted")
         SWITCH = "switch", _("Switch")
 
-    code = models.SlugField(unique=True, max_length=40)
-    name = models.CharField(max_length=100)
-    name_uk = models.CharField(max_length=100, blank=True)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    position = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(_("code"), unique=True, max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    name_uk = models.CharField(_("name in Ukrainian"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["kind", "position", "code"]
+        verbose_name = _("feature")
+        verbose_name_plural = _("features")
 
     def __str__(self) -> str:
         return self.label
@@ -53,7 +55,8 @@ class Recurrence(models.TextChoices):
 class PoolSettings(models.Model):
     """The top of a group's Licenses section: restriction and reminders."""
 
-    group = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="license_settings")
+    group = models.OneToOneField(Group, verbose_name=_("group"), on_delete=models.CASCADE, primary_key=True,
+                                 related_name="license_settings")
     restricted = models.BooleanField(_("enable restriction"), default=False)
     reminder_enabled = models.BooleanField(_("reminder of the end of the license period"), default=False)
     reminder_days = models.PositiveSmallIntegerField(_("days before expiry"), default=14)
@@ -71,7 +74,7 @@ class PoolSettings(models.Model):
         indexes = [models.Index(fields=["restricted"], name="settings_restricted")]
 
     def __str__(self) -> str:
-        return f"{self.group}: {'restricted' if self.restricted else 'shared'}"
+        return f"{self.group}: {_('restricted') if self.restricted else _('shared')}"
 
 
 class BlockKind(models.TextChoices):
@@ -83,38 +86,44 @@ class BlockKind(models.TextChoices):
 class Device(models.Model):
     """A registered intercom device; it brings its group one Basic block."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="devices")
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.CASCADE, related_name="devices")
     serial_number = models.CharField(_("serial number"), max_length=64, unique=True)
     model = models.CharField(_("model"), max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["serial_number"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
 
     def __str__(self) -> str:
         return f"{self.model} {self.serial_number}"
 
 
 class LicenseBlock(models.Model):
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="license_blocks")
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.CASCADE, related_name="license_blocks")
     kind = models.CharField(_("kind"), max_length=8, choices=BlockKind.choices, default=BlockKind.PLUS)
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: no end."))
     note = models.CharField(_("note"), max_length=200, blank=True)
-    device = models.OneToOneField(Device, on_delete=models.CASCADE, null=True, blank=True, related_name="block")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expired_at = models.DateTimeField(null=True, blank=True, help_text=_("When the expiry sweep processed it."))
+    device = models.OneToOneField(Device, verbose_name=_("device"), on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="block")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True,
+                                      help_text=_("When the expiry sweep processed it."))
     last_notified_at = models.DateTimeField(_("last notified at"), null=True, blank=True)
     # The next day a reminder (or the "expired" notice) is due, kept by the services so the
     # reminder sweep reads only what is due, whatever the number of blocks.
-    next_reminder_on = models.DateField(null=True, blank=True, editable=False)
+    next_reminder_on = models.DateField(_("next reminder on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["next_reminder_on", "last_notified_at", "expired_at"])
 
     class Meta:
         ordering = ["valid_from", "pk"]
+        verbose_name = _("license block")
+        verbose_name_plural = _("license blocks")
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
@@ -148,13 +157,16 @@ class LicenseBlock(models.Model):
 class BlockFeature(models.Model):
     """A block's quantity of one counted feature, or 1/0 for a switch feature."""
 
-    block = models.ForeignKey(LicenseBlock, on_delete=models.CASCADE, related_name="quantities")
-    feature = models.ForeignKey(Feature, on_delete=models.PROTECT)
-    quantity = models.PositiveIntegerField(default=0)
+    block = models.ForeignKey(LicenseBlock, verbose_name=_("license block"), on_delete=models.CASCADE,
+                              related_name="quantities")
+    feature = models.ForeignKey(Feature, verbose_name=_("feature"), on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"), default=0)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("block feature")
+        verbose_name_plural = _("block features")
         constraints = [
             models.UniqueConstraint(fields=["block", "feature"], name="block_feature_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="block_quantity_range"),
@@ -167,19 +179,22 @@ class BlockFeature(models.Model):
 class Grant(models.Model):
     """What a resident of an apartment has, taken from the pool that serves the apartment."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
-    granted_at = models.DateTimeField()
-    suspended_at = models.DateTimeField(null=True, blank=True)
+    group = models.ForeignKey(Group, verbose_name=_("group"), on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="grants")
+    granted_at = models.DateTimeField(_("granted at"))
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="grant_unique")]
         indexes = [models.Index(fields=["suspended_at", "granted_at"], name="grant_suspended")]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.group}"
+        return _("%(user)s in %(group)s") % {"user": self.user, "group": self.group}
 
     @property
     def is_suspended(self) -> bool:
@@ -187,13 +202,15 @@ class Grant(models.Model):
 
 
 class GrantFeature(models.Model):
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="quantities")
-    feature = models.ForeignKey(Feature, on_delete=models.PROTECT)
-    quantity = models.PositiveIntegerField(default=0)
+    grant = models.ForeignKey(Grant, verbose_name=_("grant"), on_delete=models.CASCADE, related_name="quantities")
+    feature = models.ForeignKey(Feature, verbose_name=_("feature"), on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"), default=0)
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("grant feature")
+        verbose_name_plural = _("grant features")
         constraints = [
             models.UniqueConstraint(fields=["grant", "feature"], name="grant_feature_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="grant_quantity_range"),

@@ -487,7 +487,7 @@ def test_site_admin_assigns_invites_and_removes_people(tree, dealer_a1, signed_i
     page.get_by_label("Email").fill("Nina.New@Test.example")
     page.get_by_label("Name").fill("Nina New")
     page.get_by_label("Role*", exact=True).select_option(label="Site administrator")
-    page.get_by_label("Language").select_option("uk")
+    page.get_by_role("main").get_by_label("Language").select_option("uk")  # not the navbar's switcher
     page.get_by_role("button", name="Add").click()
     expect(page.get_by_role("alert")).to_contain_text("added.")
     expect(members.get_by_role("listitem")).to_have_count(2)
