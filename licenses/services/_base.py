@@ -1,0 +1,181 @@
+"""Inputs, messages and the checked transaction that every license write shares."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from groups.locks import lock_pools
+from groups.models import Group
+
+from .. import pools
+from ..models import (
+    MAX_QUANTITY,
+    BlockKind,
+    Feature,
+    Grant,
+    Recurrence,
+)
+
+VIRTUAL_NUMBERS = "virtual_numbers"
+MOBILE_APPS = "mobile_apps"
+
+
+def today() -> date:
+    """License days are days in the server's time zone."""
+    return timezone.localdate()
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+@dataclass
+class SettingsInput:
+    restricted: bool
+    reminder_enabled: bool = False
+    reminder_days: int = 14
+    recurrence: str = Recurrence.ONCE
+    notify_expired: bool = True
+
+
+@dataclass
+class BlockInput:
+    """One block as submitted; `key` names it in errors (a form prefix, an admin row)."""
+
+    key: str
+    id: int | None
+    kind: str
+    valid_from: date
+    valid_until: date | None
+    quantities: Mapping[str, int]  # feature code -> quantity, switches 1/0
+    note: str = ""
+
+
+@dataclass
+class SaveResult:
+    suspended: list[Grant] = field(default_factory=list)
+    restored: list[Grant] = field(default_factory=list)
+
+
+class NeedsConfirmation(ValidationError):
+    """Only residents would stop fitting: the administrator may confirm suspending them."""
+
+    def __init__(self, message: str, grants: list[Grant]):
+        super().__init__(message, code="confirm_suspend")
+        self.grants = grants
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+def _day(d: date) -> str:
+    return date_format(d, "Y-m-d")
+
+
+@dataclass(frozen=True)
+class PoolFacts:
+    """What a message about a shortfall needs beyond the numbers."""
+
+    end: date | None  # the pool's last day with capacity, None if it has no end
+    holders: tuple[str, ...] = ()  # sub-groups whose blocks take the feature that day
+
+
+def shortfall_message(s: pools.Shortfall, facts: PoolFacts) -> str:
+    end = facts.end
+    params = {"pool": s.pool.name, "feature": s.feature.label.lower(), "day": _day(s.day),
+              "capacity": s.capacity, "need": s.need}
+    if not s.feature.is_counted:
+        return _("%(pool)s's pool does not have %(feature)s on %(day)s, which is needed there.") % params
+    if s.capacity == 0 and end is not None and end < s.day:
+        return _("The pool of %(pool)s ends on %(end)s: nothing is left of %(feature)s on %(day)s, "
+                 "where %(need)s are needed.") % {**params, "end": _day(end)}
+    if s.kind == "blocks" and s.residents:
+        who = _("sub-groups and residents")
+    elif s.kind == "blocks":
+        who = _("sub-groups")
+    else:
+        who = _("sub-groups and residents") if s.carved else _("residents")
+    message = _("%(pool)s's pool has %(capacity)s %(feature)s on %(day)s; %(who)s would need %(need)s.") % {
+        **params, "who": who}
+    if s.kind == "blocks" and not s.added_demand and facts.holders:
+        message += " " + _("Lower these sub-groups' blocks first: %(groups)s.") % {"groups": ", ".join(facts.holders)}
+    return message
+
+
+# --- validation of one block's shape ----------------------------------------------------
+
+
+def _features_by_code() -> dict[str, Feature]:
+    return {f.code: f for f in Feature.objects.all()}
+
+
+def validate_block_input(block: BlockInput, features: dict[str, Feature]) -> list[str]:
+    """Checks of one block on its own: kind, dates, quantities, virtual numbers ≥ mobile apps."""
+    errors = []
+    if block.kind not in BlockKind.values:
+        errors.append(_("Choose a valid kind."))
+    if block.valid_until is not None and block.valid_from and block.valid_until < block.valid_from:
+        errors.append(_("“Valid until” (%(until)s) is before “valid from” (%(from)s).")
+                      % {"until": _day(block.valid_until), "from": _day(block.valid_from)})
+    for code, quantity in block.quantities.items():
+        feature = features.get(code)
+        if feature is None:
+            errors.append(_("Unknown feature “%(code)s”.") % {"code": code})
+            continue
+        if not isinstance(quantity, int) or isinstance(quantity, bool) and feature.is_counted:
+            errors.append(_("%(feature)s: enter a whole number.") % {"feature": feature.label})
+        elif quantity < 0 or quantity > (MAX_QUANTITY if feature.is_counted else 1):
+            errors.append(_("%(feature)s: enter a number from 0 to %(max)s.")
+                          % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
+    vn, apps = block.quantities.get(VIRTUAL_NUMBERS, 0), block.quantities.get(MOBILE_APPS, 0)
+    if isinstance(vn, int) and isinstance(apps, int) and vn < apps:
+        errors.append(_("Virtual numbers (%(vn)s) must be at least the mobile app installs (%(apps)s).")
+                      % {"vn": vn, "apps": apps})
+    return errors
+
+
+# --- the checked transaction ------------------------------------------------------------
+
+
+class PoolChange:
+    """Before/after comparison of a set of pools around one change, inside a transaction."""
+
+    def __init__(self, pool_groups: Iterable[Group | None], *, on: date):
+        self.today = on
+        self.features = pools.all_features()
+        self.pools = {p.pk: p for p in pool_groups if p is not None}
+        lock_pools(self.pools)
+        self.before = {pk: pools.timeline(p, on) for pk, p in self.pools.items()}
+
+    def shortfalls(self, after_pools: Iterable[Group | None], *, for_grant: bool = False) -> list[tuple[pools.Shortfall, PoolFacts]]:
+        found = []
+        for pool in after_pools:
+            if pool is None:
+                continue
+            pool.refresh_from_db()
+            after = pools.timeline(pool, self.today)
+            before = self.before.get(pool.pk)
+            for s in pools.compare(before, after, self.features, for_grant=for_grant):
+                holder_ids = {span.group_id for span in after.carved_spans
+                              if span.quantities.get(s.feature.pk) and span.valid_from <= s.day
+                              and (span.valid_until is None or s.day <= span.valid_until)}
+                holders = tuple(Group.objects.filter(pk__in=holder_ids).order_by("lft").values_list("name", flat=True)) \
+                    if holder_ids else ()
+                found.append((s, PoolFacts(after.last_day(), holders)))
+        return found
+
+
+def _raise_hard(shortfalls, *, blocks: Iterable[BlockInput] = ()) -> None:
+    """Refuse with one message per shortfall, put on the submitted blocks valid that day."""
+    errors: dict[str, list[str]] = {}
+    for s, end in shortfalls:
+        message = shortfall_message(s, end)
+        keys = [b.key for b in blocks
+                if b.valid_from <= s.day and (b.valid_until is None or s.day <= b.valid_until)]
+        for key in keys or ["__all__"]:
+            errors.setdefault(key, []).append(message)
+    raise ValidationError(errors)

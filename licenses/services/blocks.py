@@ -1,0 +1,213 @@
+"""The Licenses section of a group: settings and blocks, reminders' schedule, Trial, renewal."""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+
+from django.conf import settings as django_settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from groups.locks import lock_tree
+from groups.models import Group, User
+from groups.scoping import can_edit_licenses
+
+from .. import pools, schedule
+from ..models import (
+    BlockFeature,
+    BlockKind,
+    Feature,
+    LicenseBlock,
+    PoolSettings,
+    Recurrence,
+)
+from ._base import (
+    BlockInput,
+    PoolChange,
+    SaveResult,
+    SettingsInput,
+    _features_by_code,
+    today,
+    validate_block_input,
+)
+from .suspension import _resolve
+
+# --- the Licenses section of a group ----------------------------------------------------
+
+
+def _write_quantities(block: LicenseBlock, quantities: Mapping[str, int], features: dict[str, Feature],
+                      actor: User | None) -> None:
+    existing = {bf.feature_id: bf for bf in block.quantities.all()}
+    for code, feature in features.items():
+        quantity = int(quantities.get(code, 0) or 0)
+        row = existing.get(feature.pk)
+        if row is None:
+            if quantity:
+                row = BlockFeature(block=block, feature=feature, quantity=quantity)
+                row._history_user = actor
+                row.save()
+        elif row.quantity != quantity:
+            row.quantity = quantity
+            row._history_user = actor
+            row.save(update_fields=["quantity"])
+
+
+def _settings_for(group: Group) -> PoolSettings:
+    return PoolSettings.objects.filter(group=group).first() or PoolSettings(group=group)
+
+
+def validate_settings_input(data: SettingsInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(data.reminder_days, int) or not 1 <= data.reminder_days <= 365:
+        errors["reminder_days"] = [_("Enter a number of days from 1 to 365.")]
+    if data.recurrence not in Recurrence.values:
+        errors["recurrence"] = [_("Choose a valid recurrence.")]
+    return errors
+
+
+@transaction.atomic
+def licenses_save(
+    *,
+    group: Group,
+    settings: SettingsInput,
+    blocks: list[BlockInput],
+    delete_ids: Iterable[int] = (),
+    confirm_suspend: bool = False,
+    actor: User | None,
+    on: date | None = None,
+) -> SaveResult:
+    """Save a group's whole Licenses section at once: all of it, or nothing."""
+    if actor is not None and not can_edit_licenses(actor, group):
+        raise PermissionDenied(_("You cannot edit the licenses of this group."))
+    on = on or today()
+    features = _features_by_code()
+
+    errors: dict[str, list[str]] = validate_settings_input(settings)
+    for block in blocks:
+        if block_errors := validate_block_input(block, features):
+            errors[block.key] = block_errors
+    if errors:
+        raise ValidationError(errors)
+
+    group.refresh_from_db()
+    current = _settings_for(group)
+    structure_changes = current.restricted != settings.restricted
+    lock_tree(group.tree_id, shared=not structure_changes)
+
+    own = {b.pk: b for b in LicenseBlock.objects.filter(group=group, device__isnull=True)}
+    delete_ids = {int(i) for i in delete_ids}
+    for block in blocks:
+        if block.id is not None and block.id not in own:
+            raise ValidationError({block.key: [_("This block does not belong to this group.")]})
+    unknown = delete_ids - set(own)
+    if unknown:
+        raise ValidationError(_("Some blocks to remove do not belong to this group."))
+
+    owner = pools.pool_owner(group)
+    change = PoolChange([owner, group if current.restricted else None], on=on)
+
+    # Apply.
+    for key, value in settings.__dict__.items():
+        setattr(current, key, value)
+    current._history_user = actor
+    current.save()
+    for block_id in delete_ids:
+        block = own[block_id]
+        block._history_user = actor
+        block.delete()
+    for data in blocks:
+        if data.id in delete_ids:
+            continue
+        block = own.get(data.id) if data.id else LicenseBlock(group=group)
+        fields = {"kind": data.kind, "valid_from": data.valid_from, "valid_until": data.valid_until, "note": data.note or ""}
+        if block.pk is None or any(getattr(block, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(block, k, v)
+            if block.valid_until is None or block.valid_until >= on:
+                block.expired_at = None  # renewed
+            block._history_user = actor
+            block.save()
+        _write_quantities(block, data.quantities, features, actor)
+
+    reschedule_reminders(group=group, on=on)
+    after_pools = [owner, group if settings.restricted else None]
+    return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks)
+
+
+def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | None = None) -> None:
+    """Recompute the next reminder day of each of the group's blocks (few rows: one group's)."""
+    settings = settings or _settings_for(group)
+    for block in LicenseBlock.objects.filter(group=group, device__isnull=True, valid_until__isnull=False):
+        due = next_reminder_for(block, settings, on)
+        if block.next_reminder_on != due:
+            LicenseBlock.objects.filter(pk=block.pk).update(next_reminder_on=due)
+
+
+def next_reminder_for(block: LicenseBlock, settings: PoolSettings, on: date) -> date | None:
+    """When the reminder sweep should next look at `block`.
+
+    `on` itself when some reminder already fell due (the sweep then sends the latest one unless
+    the ledger has it: a block created inside its reminder window still gets its reminder), else
+    the first reminder day after `on`, or None when there is none left.
+    """
+    if block.valid_until is None or block.device_id is not None:
+        return None
+    if not (settings.reminder_enabled or settings.notify_expired):
+        return None
+    args = (block.valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired)
+    if schedule.latest_due(*args, on, reminder_on=settings.reminder_enabled) is not None:
+        return on
+    return schedule.next_reminder(*args, on, reminder_on=settings.reminder_enabled)
+
+
+
+# --- companies' Trial -------------------------------------------------------------------
+
+
+def issue_trial(company: Group, actor: User | None) -> LicenseBlock:
+    """A new company gets its own pool with a Trial block: all features, for the trial days."""
+    on = today()
+    settings = PoolSettings(group=company, restricted=True, reminder_enabled=True, reminder_days=7,
+                            recurrence=Recurrence.DAILY, notify_expired=True)
+    settings._history_user = actor
+    settings.save()
+    block = LicenseBlock(group=company, kind=BlockKind.TRIAL, valid_from=on,
+                         valid_until=on + timedelta(days=django_settings.LICENSE_TRIAL_DAYS - 1),
+                         note=_("Trial"))
+    block._history_user = actor
+    block.save()
+    features = _features_by_code()
+    quantities = dict(django_settings.LICENSE_TRIAL_QUANTITIES)
+    quantities.update({code: 1 for code, f in features.items() if not f.is_counted})
+    _write_quantities(block, quantities, features, actor)
+    reschedule_reminders(group=company, on=on, settings=settings)
+    return block
+
+
+
+def block_to_input(block: LicenseBlock, features: dict[str, Feature] | None = None, *, key: str | None = None) -> BlockInput:
+    features = features or _features_by_code()
+    by_id = {f.pk: code for code, f in features.items()}
+    quantities = {by_id[bf.feature_id]: bf.quantity for bf in block.quantities.all()}
+    return BlockInput(key=key or f"block-{block.pk}", id=block.pk, kind=block.kind, valid_from=block.valid_from,
+                      valid_until=block.valid_until, quantities=quantities, note=block.note)
+
+
+def settings_input(group: Group) -> SettingsInput:
+    s = _settings_for(group)
+    return SettingsInput(restricted=s.restricted, reminder_enabled=s.reminder_enabled, reminder_days=s.reminder_days,
+                         recurrence=s.recurrence, notify_expired=s.notify_expired)
+
+
+@transaction.atomic
+def block_extend(*, block: LicenseBlock, days: int, actor: User | None) -> LicenseBlock:
+    """Renew: move a block's end `days` later, under the same rules as the Licenses form."""
+    if block.device_id is not None or block.valid_until is None:
+        raise ValidationError(_("This block has no end to extend."))
+    if not isinstance(days, int) or not 1 <= days <= 3650:
+        raise ValidationError({"days": _("Enter a number of days from 1 to 3650.")})
+    data = block_to_input(block)
+    data.valid_until = block.valid_until + timedelta(days=days)
+    licenses_save(group=block.group, settings=settings_input(block.group), blocks=[data], actor=actor)
+    block.refresh_from_db()
+    return block

@@ -1,0 +1,95 @@
+"""Residents' grants."""
+
+from collections.abc import Mapping
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.locks import lock_tree
+from groups.models import Group, Role, User
+from groups.scoping import can_manage
+
+from .. import pools
+from ..models import (
+    MAX_QUANTITY,
+    Grant,
+    GrantFeature,
+)
+from ._base import PoolChange, _features_by_code, _raise_hard, today
+
+# --- residents' grants ------------------------------------------------------------------
+
+
+def residents_of(group: Group):
+    return User.objects.filter(memberships__group=group, memberships__role=Role.RESIDENT)
+
+
+@transaction.atomic
+def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor: User | None,
+              on: date | None = None) -> Grant:
+    """Set a resident's counted quantities and switches, within what their pool has today."""
+    if actor is not None and not can_manage(actor, group):
+        raise PermissionDenied(_("You cannot change this group."))
+    if group.kind != Group.Kind.APARTMENT or not residents_of(group).filter(pk=user.pk).exists():
+        raise ValidationError(_("%(user)s is not a resident of %(group)s.") % {"user": user, "group": group})
+    features = _features_by_code()
+    errors = []
+    for code, quantity in quantities.items():
+        feature = features.get(code)
+        if feature is None:
+            errors.append(_("Unknown feature “%(code)s”.") % {"code": code})
+        elif not isinstance(quantity, int) or quantity < 0 or quantity > (MAX_QUANTITY if feature.is_counted else 1):
+            errors.append(_("%(feature)s: enter a number from 0 to %(max)s.")
+                          % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
+    if errors:
+        raise ValidationError({"__all__": errors})
+    lock_tree(group.tree_id, shared=True)
+    on = on or today()
+    pool = pools.serving_pool(group)
+    change = PoolChange([pool], on=on)
+    grant = Grant.objects.filter(group=group, user=user).first()
+    if grant is None:
+        grant = Grant(group=group, user=user, granted_at=timezone.now())
+        grant._history_user = actor
+        grant.save()
+    elif grant.suspended_at is not None:
+        # Editing a suspended grant asks for it back; it must fit like a new one.
+        grant.suspended_at = None
+        grant._history_user = actor
+        grant.save(update_fields=["suspended_at"])
+    existing = {gf.feature_id: gf for gf in grant.quantities.all()}
+    for code, feature in features.items():
+        if code not in quantities:
+            continue
+        quantity = quantities[code]
+        row = existing.get(feature.pk)
+        if row is None and quantity:
+            row = GrantFeature(grant=grant, feature=feature, quantity=quantity)
+            row._history_user = actor
+            row.save()
+        elif row is not None and row.quantity != quantity:
+            row.quantity = quantity
+            row._history_user = actor
+            row.save(update_fields=["quantity"])
+    if pool is not None:
+        shortfalls = change.shortfalls([pool], for_grant=True)
+        if shortfalls:
+            _raise_hard(shortfalls)
+    return grant
+
+
+
+@transaction.atomic
+def grants_set_bulk(*, group: Group, quantities_by_user: Mapping[User, Mapping[str, int]], actor: User | None,
+                    on: date | None = None) -> list[Grant]:
+    """Set the grants of several residents of one apartment at once: all of them, or none."""
+    grants = []
+    for user, quantities in quantities_by_user.items():
+        try:
+            grants.append(grant_set(group=group, user=user, quantities=quantities, actor=actor, on=on))
+        except ValidationError as exc:
+            raise ValidationError({f"u{user.pk}": exc.messages}) from exc
+    return grants

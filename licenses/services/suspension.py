@@ -1,0 +1,152 @@
+"""Refuse, ask to confirm or suspend; and residents' grants suspended and restored."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import Group, User
+
+from .. import pools
+from ..models import (
+    Feature,
+    Grant,
+    GrantFeature,
+)
+from ._base import (
+    BlockInput,
+    NeedsConfirmation,
+    PoolChange,
+    SaveResult,
+    _raise_hard,
+    shortfall_message,
+)
+
+
+def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bool, actor: User | None,
+             blocks: Iterable[BlockInput] = ()) -> SaveResult:
+    """Refuse, ask to confirm, or suspend, from what the change did to `after_pools`."""
+    shortfalls = change.shortfalls(after_pools)
+    hard = [(s, e) for s, e in shortfalls if s.kind == "blocks" or s.added_demand]
+    if hard:
+        _raise_hard(hard, blocks=blocks)
+    result = SaveResult()
+    soft_pools = {s.pool.pk: s.pool for s, _e in shortfalls}
+    if soft_pools:
+        to_suspend: list[Grant] = []
+        for pool in soft_pools.values():
+            to_suspend += _grants_to_suspend(pool, change.today)
+        if to_suspend and not confirm:
+            names = ", ".join(f"{g.user.display_name} ({g.group.name})" for g in to_suspend)
+            raise NeedsConfirmation(
+                " ".join(shortfall_message(s, e) for s, e in shortfalls)
+                + " " + _("Confirm to suspend these residents' grants: %(names)s.") % {"names": names},
+                to_suspend,
+            )
+        _suspend(to_suspend, actor)
+        result.suspended = to_suspend
+    for pool in after_pools:
+        if pool is not None:
+            result.restored += restore_grants(pool=pool, on=change.today, actor=actor)
+    return result
+
+
+# --- suspension and restoration ---------------------------------------------------------
+
+
+def _grant_quantities(grants: Iterable[Grant]) -> dict[int, dict[int, int]]:
+    rows = GrantFeature.objects.filter(grant__in=list(grants), quantity__gt=0).values_list("grant_id", "feature_id", "quantity")
+    out: dict[int, dict[int, int]] = {}
+    for grant_id, feature_id, quantity in rows:
+        out.setdefault(grant_id, {})[feature_id] = quantity
+    return out
+
+
+def _room_today(pool: Group, on: date) -> tuple[dict[int, int], dict[int, bool], dict[int, Feature]]:
+    """What is left today per counted feature (may be negative) and which switches are on."""
+    features = pools.all_features()
+    tl = pools.timeline(pool, on)
+    capacity, carved = tl.at(on)
+    room, switches = {}, {}
+    for fid, feature in features.items():
+        if feature.is_counted:
+            room[fid] = capacity.get(fid, 0) - carved.get(fid, 0) - tl.residents.get(fid, 0)
+        else:
+            switches[fid] = capacity.get(fid, 0) > 0
+    return room, switches, features
+
+
+def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
+    """The grants to suspend, most recent first, until the residents fit the pool today."""
+    room, switches, _features = _room_today(pool, on)
+    short = {fid for fid, r in room.items() if r < 0}
+    missing_switches = {fid for fid, on_ in switches.items() if not on_}
+    if not short and not missing_switches:
+        return []
+    scope = pools.pool_scope(pool)
+    candidates = [pk for pk, lft in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True)
+                  .order_by("-granted_at", "-pk").values_list("pk", "group__lft") if scope.serves(lft)]
+    quantities: dict[int, dict[int, int]] = defaultdict(dict)
+    for grant_id, feature_id, quantity in GrantFeature.objects.filter(
+            scope.subtree("grant__group__"), grant__suspended_at__isnull=True, quantity__gt=0).values_list(
+            "grant_id", "feature_id", "quantity"):
+        quantities[grant_id][feature_id] = quantity
+    chosen: list[int] = []
+    switch_users = {fid: sum(1 for pk in candidates if quantities[pk].get(fid)) for fid in missing_switches}
+    for pk in candidates:
+        if not short and not any(switch_users.values()):
+            break
+        q = quantities[pk]
+        if any(q.get(fid, 0) > 0 for fid in short) or any(q.get(fid, 0) > 0 for fid in missing_switches):
+            chosen.append(pk)
+            for fid, amount in q.items():
+                if fid in room:
+                    room[fid] += amount
+                if fid in switch_users and amount:
+                    switch_users[fid] -= 1
+            short = {fid for fid, r in room.items() if r < 0}
+    by_pk = Grant.objects.select_related("user", "group").in_bulk(chosen)
+    return [by_pk[pk] for pk in chosen]
+
+
+def _suspend(grants: list[Grant], actor: User | None) -> None:
+    now = timezone.now()
+    for grant in grants:
+        grant.suspended_at = now
+        grant._history_user = actor
+        grant.save(update_fields=["suspended_at"])
+
+
+def suspend_to_fit(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
+    """Suspend residents' grants, most recent first, until they fit what `pool` has on `on`."""
+    grants = _grants_to_suspend(pool, on)
+    _suspend(grants, actor)
+    return grants
+
+
+def restore_grants(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
+    """Bring suspended grants back, oldest first, as far as the pool has room today."""
+    scope = pools.pool_scope(pool)
+    # Cheap when nothing is suspended (the usual case): one indexed look-up, then done.
+    suspended = [g for g in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=False)
+                 .select_related("user", "group").order_by("granted_at", "pk") if scope.serves(g.group.lft)]
+    if not suspended:
+        return []
+    room, switches, _features = _room_today(pool, on)
+    quantities = _grant_quantities(suspended)
+    restored = []
+    for grant in suspended:
+        q = quantities.get(grant.pk, {})
+        fits = all(room.get(fid, 0) >= amount for fid, amount in q.items() if fid in room) and all(
+            switches.get(fid, False) for fid, amount in q.items() if fid in switches and amount > 0)
+        if fits:
+            for fid, amount in q.items():
+                if fid in room:
+                    room[fid] -= amount
+            grant.suspended_at = None
+            grant._history_user = actor
+            grant.save(update_fields=["suspended_at"])
+            restored.append(grant)
+    return restored
