@@ -18,7 +18,7 @@ from ..models import (
     Grant,
     GrantFeature,
 )
-from ._base import PoolChange, _features_by_code, _raise_hard, today
+from ._base import PoolChange, PoolFacts, _features_by_code, _raise_hard, today
 
 # --- residents' grants ------------------------------------------------------------------
 
@@ -51,15 +51,20 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
     pool = pools.serving_pool(group)
     change = PoolChange([pool], on=on)
     grant = Grant.objects.filter(group=group, user=user).first()
+    # What this grant takes from the pool today, before the change (a suspended one takes nothing).
+    before_amounts: dict[int, int] = {}
     if grant is None:
         grant = Grant(group=group, user=user, granted_at=timezone.now())
         grant._history_user = actor
         grant.save()
-    elif grant.suspended_at is not None:
-        # Editing a suspended grant asks for it back; it must fit like a new one.
-        grant.suspended_at = None
-        grant._history_user = actor
-        grant.save(update_fields=["suspended_at"])
+    else:
+        if grant.suspended_at is None:
+            before_amounts = dict(grant.quantities.values_list("feature_id", "quantity"))
+        else:
+            # Editing a suspended grant asks for it back; it must fit like a new one.
+            grant.suspended_at = None
+            grant._history_user = actor
+            grant.save(update_fields=["suspended_at"])
     existing = {gf.feature_id: gf for gf in grant.quantities.all()}
     for code, feature in features.items():
         if code not in quantities:
@@ -75,9 +80,18 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
             row._history_user = actor
             row.save(update_fields=["quantity"])
     if pool is not None:
-        shortfalls = change.shortfalls([pool], for_grant=True)
+        # Only the residents' totals change: the "after" timeline is the "before" one with this
+        # grant's difference added, so the pool is read once, not twice.
+        before = change.before[pool.pk]
+        after_amounts = dict(grant.quantities.values_list("feature_id", "quantity"))
+        residents = dict(before.residents)
+        for fid in set(before_amounts) | set(after_amounts):
+            residents[fid] = residents.get(fid, 0) + after_amounts.get(fid, 0) - before_amounts.get(fid, 0)
+        after = pools.Timeline(pool=pool, today=on, capacity_spans=before.capacity_spans,
+                               carved_spans=before.carved_spans, residents=residents)
+        shortfalls = pools.compare(before, after, change.features, for_grant=True)
         if shortfalls:
-            _raise_hard(shortfalls)
+            _raise_hard([(s, PoolFacts(after.last_day())) for s in shortfalls])
     return grant
 
 
