@@ -1,0 +1,26 @@
+"""Every write to the tree and to memberships, split by sub-domain; import from here."""
+
+from .generate import (
+    MAX_GENERATED_GROUPS,
+    GenerationPlan,
+    groups_generate,
+    validate_generation_plan,
+)
+from .people import _validate_role, membership_add, membership_remove, user_invite
+from .tree import (
+    DeletionSummary,
+    group_create,
+    group_delete,
+    group_deletion_summary,
+    group_move,
+    group_update,
+    register_company_created_hook,
+    register_tree_change_check,
+)
+
+__all__ = [
+    "MAX_GENERATED_GROUPS", "DeletionSummary", "GenerationPlan", "_validate_role", "group_create", "group_delete",
+    "group_deletion_summary", "group_move", "group_update", "groups_generate", "membership_add",
+    "membership_remove", "register_company_created_hook", "register_tree_change_check", "user_invite",
+    "validate_generation_plan",
+]
