@@ -5,14 +5,20 @@ from django.urls import include, path
 from groups import views as group_views
 from groups.forms import LoginForm
 
+PASSWORD_PAGE = "registration/password_page.html"
+
 urlpatterns = [
     path("", group_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # One template serves the four steps of choosing a password (from an invitation or a reset).
+    path("password/reset/", auth_views.PasswordResetView.as_view(template_name=PASSWORD_PAGE), name="password_reset"),
+    path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(template_name=PASSWORD_PAGE),
+         name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/",
+         auth_views.PasswordResetConfirmView.as_view(template_name=PASSWORD_PAGE), name="password_reset_confirm"),
+    path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(template_name=PASSWORD_PAGE),
+         name="password_reset_complete"),
     path("profile/", group_views.profile, name="profile"),
     path("language/", group_views.switch_language, name="switch_language"),
     path("groups/", include("groups.urls")),

@@ -25,6 +25,27 @@ admin.site.unregister(AuthGroup)
 admin.site.site_header = _("Intercom licenses")
 
 
+class StaffCanView:
+    """Active staff see the module and its (scoped) lists; writes are decided per admin."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+class SuperuserWrites(StaffCanView):
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 class NotFoundOutsideScope:
     """Objects outside a person's scope answer 404 in the admin, as in the web UI, history included."""
 
@@ -113,7 +134,7 @@ class GroupAdminForm(forms.ModelForm):
 
 
 @admin.register(Group)
-class GroupAdmin(NotFoundOutsideScope, SimpleHistoryAdmin, MPTTModelAdmin):
+class GroupAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin, MPTTModelAdmin):
     form = GroupAdminForm
     inlines = [MembershipInline]
     list_display = ["name", "kind", "number", "parent"]
@@ -141,12 +162,6 @@ class GroupAdmin(NotFoundOutsideScope, SimpleHistoryAdmin, MPTTModelAdmin):
         queryset, distinct = super().get_search_results(request, queryset, search_term)
         # Autocomplete for other admins' fields goes through here too: stay in scope.
         return queryset.filter(pk__in=groups_visible_to(request.user).values("pk")), distinct
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_staff and groups_manageable_by(request.user).exists()
@@ -207,7 +222,7 @@ class GroupAdmin(NotFoundOutsideScope, SimpleHistoryAdmin, MPTTModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
+class MembershipAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin):
     list_display = ["user", "role", "group"]
     list_filter = ["role"]
     search_fields = ["user__email", "user__name", "group__name"]
@@ -216,12 +231,6 @@ class MembershipAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(group__in=groups_visible_to(request.user))
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request):
         return False  # roles are given on the group's page, through the service
@@ -242,7 +251,7 @@ class MembershipAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
+class UserAdmin(NotFoundOutsideScope, SuperuserWrites, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "language", "is_staff", "is_superuser"]
     search_fields = ["email", "name"]
@@ -262,18 +271,3 @@ class UserAdmin(NotFoundOutsideScope, DjangoUserAdmin):
         # People who hold a role somewhere in one's scope, and oneself.
         visible = groups_visible_to(request.user)
         return qs.filter(memberships__group__in=visible).distinct() | qs.filter(pk=request.user.pk)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser

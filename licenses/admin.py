@@ -9,13 +9,14 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import GroupAdmin, NotFoundOutsideScope
+from groups.admin import GroupAdmin, NotFoundOutsideScope, StaffCanView, SuperuserWrites
 from groups.dryrun import dry_run
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
 
 from . import services
-from .models import MAX_QUANTITY, Device, Feature, Grant, LicenseBlock, PoolSettings
+from .forms import add_feature_fields, feature_quantities
+from .models import Device, Feature, Grant, LicenseBlock, PoolSettings
 
 
 class BlockInlineForm(forms.ModelForm):
@@ -26,19 +27,16 @@ class BlockInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.features = list(Feature.objects.all())
-        existing = {bf.feature_id: bf.quantity for bf in self.instance.quantities.all()} if self.instance.pk else {}
-        for f in self.features:
-            name = f"f_{f.code}"
-            if f.is_counted:
-                self.fields[name] = forms.IntegerField(label=f.label, required=False, min_value=0, max_value=MAX_QUANTITY,
-                                                       initial=existing.get(f.pk, 0))
-            else:
-                self.fields[name] = forms.BooleanField(label=f.label, required=False, initial=bool(existing.get(f.pk)))
+        add_feature_fields(self, self.features)
+        if self.instance.pk:
+            for bf in self.instance.quantities.all():
+                feature = next((f for f in self.features if f.pk == bf.feature_id), None)
+                if feature is not None:
+                    self.fields[f"f_{feature.code}"].initial = bf.quantity if feature.is_counted else bool(bf.quantity)
 
     def to_input(self) -> services.BlockInput:
         data = self.cleaned_data
-        quantities = {f.code: (data.get(f"f_{f.code}") or 0) if f.is_counted else int(bool(data.get(f"f_{f.code}")))
-                      for f in self.features}
+        quantities = feature_quantities(self)
         return services.BlockInput(key=self.prefix, id=self.instance.pk, kind=data["kind"], valid_from=data["valid_from"],
                                    valid_until=data.get("valid_until"), quantities=quantities, note=data.get("note") or "")
 
@@ -130,17 +128,11 @@ admin.site.unregister(Group)
 admin.site.register(Group, GroupWithLicensesAdmin)
 
 
-class ScopedAdmin(NotFoundOutsideScope, SimpleHistoryAdmin):
+class ScopedAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin):
     group_path = "group"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(**{f"{self.group_path}__in": groups_visible_to(request.user)})
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request):
         return False
@@ -262,23 +254,11 @@ class PoolSettingsAdmin(ScopedAdmin):
 
 
 @admin.register(Feature)
-class FeatureAdmin(admin.ModelAdmin):
+class FeatureAdmin(SuperuserWrites, admin.ModelAdmin):
     list_display = ["code", "name", "name_uk", "kind", "position"]
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
     def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # blocks and grants refer to features
 
 
 __all__ = ["Group"]

@@ -31,6 +31,22 @@ def style_fields(form: forms.Form) -> None:
         widget.attrs["class"] = css
 
 
+def add_feature_fields(form: forms.Form, features: list[Feature]) -> None:
+    """A whole-number field per counted feature and a checkbox per switch feature, named f_<code>."""
+    for feature in features:
+        if feature.is_counted:
+            form.fields[f"f_{feature.code}"] = forms.IntegerField(
+                label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
+        else:
+            form.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+
+
+def feature_quantities(form: forms.Form) -> dict[str, int]:
+    """The cleaned f_<code> fields as the services take them: counts, and 1/0 for switches."""
+    return {f.code: (form.cleaned_data.get(f"f_{f.code}") or 0) if f.is_counted
+            else int(bool(form.cleaned_data.get(f"f_{f.code}"))) for f in form.features}
+
+
 class SettingsForm(forms.Form):
     restricted = forms.BooleanField(label=_("Enable restriction"), required=False,
                                     help_text=_("Off: the group shares the pool of its nearest restricted ancestor."))
@@ -64,12 +80,7 @@ class BlockForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.features = features
         self.fields["valid_from"].initial = timezone.localdate()
-        for feature in features:
-            if feature.is_counted:
-                self.fields[f"f_{feature.code}"] = forms.IntegerField(
-                    label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
-            else:
-                self.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+        add_feature_fields(self, features)
         style_fields(self)
 
     def counted_fields(self):
@@ -87,12 +98,9 @@ class BlockForm(forms.Form):
 
     def to_input(self) -> BlockInput:
         data = self.cleaned_data
-        quantities = {}
-        for feature in self.features:
-            value = data.get(f"f_{feature.code}")
-            quantities[feature.code] = (value or 0) if feature.is_counted else int(bool(value))
         return BlockInput(key=self.prefix, id=data.get("id"), kind=data["kind"], valid_from=data["valid_from"],
-                          valid_until=data.get("valid_until"), quantities=quantities, note=data.get("note") or "")
+                          valid_until=data.get("valid_until"), quantities=feature_quantities(self),
+                          note=data.get("note") or "")
 
 
 BlockFormSet = formset_factory(BlockForm, extra=0, can_delete=True, max_num=MAX_BLOCKS, validate_max=True,
@@ -108,20 +116,11 @@ class GrantForm(forms.Form):
     def __init__(self, *args, features: list[Feature], **kwargs):
         super().__init__(*args, **kwargs)
         self.features = features
-        for feature in features:
-            if feature.is_counted:
-                self.fields[f"f_{feature.code}"] = forms.IntegerField(
-                    label=feature.label, required=False, min_value=0, max_value=MAX_QUANTITY, initial=0)
-            else:
-                self.fields[f"f_{feature.code}"] = forms.BooleanField(label=feature.label, required=False)
+        add_feature_fields(self, features)
         style_fields(self)
 
     def quantities(self) -> dict[str, int]:
-        out = {}
-        for feature in self.features:
-            value = self.cleaned_data.get(f"f_{feature.code}")
-            out[feature.code] = (value or 0) if feature.is_counted else int(bool(value))
-        return out
+        return feature_quantities(self)
 
 
 class HistoryFilterForm(forms.Form):

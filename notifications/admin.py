@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.admin import NotFoundOutsideScope
+from groups.admin import NotFoundOutsideScope, StaffCanView
 from groups.scoping import groups_visible_to
 
 from . import mail, services
@@ -95,7 +95,7 @@ class MailTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderLedger)
-class ReminderLedgerAdmin(NotFoundOutsideScope, admin.ModelAdmin):
+class ReminderLedgerAdmin(NotFoundOutsideScope, StaffCanView, admin.ModelAdmin):
     list_display = ["block", "day", "recipient", "kind", "sent_at", "attempts"]
     list_filter = ["kind", "day"]
     search_fields = ["recipient__email"]
@@ -103,12 +103,6 @@ class ReminderLedgerAdmin(NotFoundOutsideScope, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(block__group__in=groups_visible_to(request.user))
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request):
         return False

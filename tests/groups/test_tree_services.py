@@ -150,3 +150,18 @@ def test_history_records_actor(tree, operator):
     services.group_update(group=site, name="Renamed", kind="site", actor=operator)
     record = site.history.first()
     assert record.name == "Renamed" and record.history_user == operator
+
+
+def test_an_invited_person_chooses_a_password_from_the_mail_and_logs_in(tree, dealer_admin, mailoutbox, client):
+    import re
+
+    services.user_invite(email="newbie@example.com", name="Newbie", language="en", group=tree["Site A1"],
+                         role=Role.CONCIERGE, actor=dealer_admin)
+    link = re.search(r"http://[^/]+(/password/reset/\S+)", mailoutbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200 and "new_password1" in form_page.content.decode()
+    response = client.post(form_page.redirect_chain[-1][0], {"new_password1": "A-long-pass-2026!",
+                                                             "new_password2": "A-long-pass-2026!"}, follow=True)
+    assert "Done." in response.content.decode()
+    assert client.login(username="newbie@example.com", password="A-long-pass-2026!")
+    assert "This link is no longer valid." in client.get(link, follow=True).content.decode()
