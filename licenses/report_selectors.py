@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from groups.models import ADMIN_ROLES, Group, Membership, User
-from groups.scoping import scope_q
+from groups.scoping import scope_q, scope_top_groups
 
+from . import pools
 from .models import LicenseBlock
 from .reports import UsageRow, usage_rows
 
@@ -50,7 +51,7 @@ class Totals:
 def totals_by_feature(rows: list[UsageRow]) -> dict[str, Totals]:
     out: dict[str, Totals] = defaultdict(Totals)
     for r in rows:
-        t = out[r.feature]
+        t = out[r.feature_name or r.feature]
         t.limit, t.held, t.used = t.limit + r.limit, t.held + r.held, t.used + r.used
     return dict(out)
 
@@ -114,6 +115,16 @@ def dashboard(*, user: User, on: date) -> Dashboard:
     visible_pools = {r.group_id for r in rows}
     # The highest pools in scope: their capacity is what the person has; use is what they hand out.
     top = [r for r in rows if r.owner_id not in visible_pools]
+    # Where the top of one's scope shares a pool from above (a site in its dealer's pool), that
+    # pool is what limits them, as the group's Licenses page says: count it (a query or two per
+    # group one holds a role in, never per row).
+    for group in scope_top_groups(user):
+        pool = pools.serving_pool(group)
+        if pool is not None and pool.pk not in visible_pools:
+            shared = usage_rows(root=pool, on=on, groups_filter=Q(pk=pool.pk))
+            top += shared
+            rows += shared
+            visible_pools.add(pool.pk)
     labels = {f.code: f.label for f in Feature.objects.filter(kind=Feature.Kind.COUNTED)}
     per_feature: dict[str, FeatureUse] = {code: FeatureUse(code, label, 0, 0) for code, label in labels.items()}
     for r in top:

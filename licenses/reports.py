@@ -14,7 +14,7 @@ from groups.models import Group
 
 from .models import BlockFeature, Feature, GrantFeature, LicenseBlock, PoolSettings
 
-USAGE_FIELDS = ["group_id", "group", "kind", "feature", "limit", "held", "used", "available"]
+USAGE_FIELDS = ["group_id", "group", "kind", "feature", "feature_name", "limit", "held", "used", "available"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class UsageRow:
     held: int
     used: int
     owner_id: int | None = None  # the pool its blocks are carved from
+    feature_name: str = ""  # the feature's name in the current language
 
     @property
     def available(self) -> int:
@@ -138,7 +139,7 @@ def usage_rows(*, root: Group | None, on: date, scope: Q | None = None, groups_f
     for pk in sorted(shown, key=lambda p: order.get(p, (0, 0, 0))):
         for f in features:
             rows.append(UsageRow(pk, shown[pk], kinds[pk], f.code, capacity[pk][f.pk], held[pk][f.pk], used[pk][f.pk],
-                                 pool_owner.get(pk)))
+                                 pool_owner.get(pk), f.label))
     return rows
 
 

@@ -107,10 +107,12 @@ def licenses_save(
     change = PoolChange([owner, group if current.restricted else None], on=on)
 
     # Apply.
-    for key, value in settings.__dict__.items():
-        setattr(current, key, value)
-    current._history_user = actor
-    current.save()
+    if current._state.adding or any(getattr(current, k) != v for k, v in settings.__dict__.items()):
+        # Saved only when something changed, so history records real changes only.
+        for key, value in settings.__dict__.items():
+            setattr(current, key, value)
+        current._history_user = actor
+        current.save()
     for block_id in delete_ids:
         block = own[block_id]
         block._history_user = actor
