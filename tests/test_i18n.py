@@ -149,3 +149,21 @@ def test_messages_from_the_services_are_translated(tree, ukrainian_admin, client
     apartment = tree.apartment("Site A1")
     response = client.get(f"/groups/new/?parent={apartment.pk}", follow=True)
     assert "це квартира: у ній можуть бути мешканці та пристрої, але не групи." in response.content.decode()
+
+
+def test_dates_follow_the_persons_language(tree, operator, client):
+    from datetime import date
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("uk"):
+        assert date_format(date(2027, 3, 31), "SHORT_DATE_FORMAT") == "31.03.2027"
+    with translation.override("en"):
+        assert date_format(date(2027, 3, 31), "SHORT_DATE_FORMAT") == "2027-03-31"
+    operator.language = "uk"
+    operator.save()
+    client.force_login(operator)
+    page = client.get("/licenses/dashboard/").content.decode()
+    today = date_format(__import__("licenses.services", fromlist=["today"]).today(), "d.m.Y")
+    assert today in page

@@ -73,7 +73,8 @@ class NeedsConfirmation(ValidationError):
 
 
 def _day(d: date) -> str:
-    return date_format(d, "Y-m-d")
+    """A day in the reader's format (ISO in English, dd.mm.yyyy in Ukrainian: config/formats)."""
+    return date_format(d, "SHORT_DATE_FORMAT")
 
 
 @dataclass(frozen=True)
