@@ -35,6 +35,19 @@ class StaffCanView:
         return request.user.is_active and request.user.is_staff
 
 
+class ReadOnly(StaffCanView):
+    """Lists and details only: writes go through the web forms' services, or never (ledgers)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SuperuserWrites(StaffCanView):
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import GroupAdmin, NotFoundOutsideScope, StaffCanView, SuperuserWrites
+from groups.admin import GroupAdmin, NotFoundOutsideScope, ReadOnly, SuperuserWrites
 from groups.dryrun import dry_run
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
@@ -128,20 +128,11 @@ admin.site.unregister(Group)
 admin.site.register(Group, GroupWithLicensesAdmin)
 
 
-class ScopedAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin):
+class ScopedAdmin(NotFoundOutsideScope, ReadOnly, SimpleHistoryAdmin):
     group_path = "group"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(**{f"{self.group_path}__in": groups_visible_to(request.user)})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ExtendForm(forms.Form):

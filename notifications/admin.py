@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.admin import NotFoundOutsideScope, StaffCanView
+from groups.admin import NotFoundOutsideScope, ReadOnly
 from groups.scoping import groups_visible_to
 
 from . import mail, services
@@ -95,7 +95,7 @@ class MailTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderLedger)
-class ReminderLedgerAdmin(NotFoundOutsideScope, StaffCanView, admin.ModelAdmin):
+class ReminderLedgerAdmin(NotFoundOutsideScope, ReadOnly, admin.ModelAdmin):
     list_display = ["block", "day", "recipient", "kind", "sent_at", "attempts"]
     list_filter = ["kind", "day"]
     search_fields = ["recipient__email"]
@@ -103,15 +103,6 @@ class ReminderLedgerAdmin(NotFoundOutsideScope, StaffCanView, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(block__group__in=groups_visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

@@ -19,21 +19,9 @@ from tests.e2e.licenses_support import (
     own_blocks,
     restrict_with_block,
 )
+from tests.e2e.reports_support import serious_violations  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-BLOCKING = {"serious", "critical"}
-
-
-def serious_violations(page, axe: Axe) -> list[str]:
-    results = axe.run(page)
-    found = []
-    for v in results.response["violations"]:
-        if v["impact"] in BLOCKING:
-            targets = "; ".join(", ".join(n["target"]) + " — " + n["html"][:160] for n in v["nodes"])
-            found.append(f"[{v['impact']}] {v['id']}: {v['help']} ({targets})")
-    return found
-
 
 def test_license_and_tree_pages_have_no_serious_accessibility_violations(tree, person, operator,
                                                                          browser_login, live_server):
