@@ -141,8 +141,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "store_processed": False,
 }
 if not CELERY_BROKER_URL.startswith("filesystem"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 5}
-CELERY_BROKER_CONNECTION_TIMEOUT = 5
+    # Short timeouts: a web request that enqueues must not hang when the broker is down.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 3
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config.enqueue import enqueue_on_commit
 from groups.locks import lock_tree
 from groups.models import Group, User
 from groups.scoping import can_edit_licenses
@@ -132,6 +133,9 @@ def licenses_save(
         _write_quantities(block, data.quantities, features, actor)
 
     reschedule_reminders(group=group, on=on)
+    if LicenseBlock.objects.filter(group=group, next_reminder_on__lte=on).exists():
+        # A reminder already due today goes out now, not at tomorrow morning's sweep.
+        enqueue_on_commit("notifications.tasks.send_license_reminders", on.isoformat())
     after_pools = [owner, group if settings.restricted else None]
     return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks)
 
