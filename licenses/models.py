@@ -134,6 +134,8 @@ class LicenseBlock(models.Model):
             models.Index(fields=["valid_until"], name="block_valid_until"),
             models.Index(fields=["valid_until"], condition=Q(expired_at__isnull=True), name="block_unexpired"),
             models.Index(fields=["next_reminder_on"], condition=Q(next_reminder_on__isnull=False), name="block_reminder_due"),
+            # Devices' Basic blocks are few among many: pools find them without scanning the rest.
+            models.Index(fields=["group"], condition=Q(device__isnull=False), name="block_device_group"),
             models.Index(fields=["group", "valid_from"], name="block_group_from"),
         ]
 

@@ -80,12 +80,14 @@ def _room_today(pool: Group, on: date) -> tuple[dict[int, int], dict[int, bool],
 
 def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
     """The grants to suspend, most recent first, until the residents fit the pool today."""
+    scope = pools.pool_scope(pool)
+    if not Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True).exists():
+        return []  # no resident to suspend: skip reading the pool (the expiry sweep's usual case)
     room, switches, _features = _room_today(pool, on)
     short = {fid for fid, r in room.items() if r < 0}
     missing_switches = {fid for fid, on_ in switches.items() if not on_}
     if not short and not missing_switches:
         return []
-    scope = pools.pool_scope(pool)
     candidates = [pk for pk, lft in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True)
                   .order_by("-granted_at", "-pk").values_list("pk", "group__lft") if scope.serves(lft)]
     quantities: dict[int, dict[int, int]] = defaultdict(dict)
@@ -128,8 +130,10 @@ def suspend_to_fit(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
 
 def restore_grants(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
     """Bring suspended grants back, oldest first, as far as the pool has room today."""
+    # Cheap when nothing is suspended (the usual case): suspended grants are few and indexed.
+    if not Grant.objects.filter(suspended_at__isnull=False, group__tree_id=pool.tree_id).exists():
+        return []
     scope = pools.pool_scope(pool)
-    # Cheap when nothing is suspended (the usual case): one indexed look-up, then done.
     suspended = [g for g in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=False)
                  .select_related("user", "group").order_by("granted_at", "pk") if scope.serves(g.group.lft)]
     if not suspended:
