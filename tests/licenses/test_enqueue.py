@@ -55,15 +55,14 @@ def test_saving_works_with_the_broker_down(admin_and_dealer, client, django_capt
 
 
 def test_a_real_unreachable_broker_is_logged_not_raised(caplog):
-    from config import enqueue
-    from config.celery import app
+    from celery import Celery
 
-    old_url = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    app._pool = None
-    try:
+    from config import enqueue
+
+    # A Celery app of its own, so no producer pool cached by other tests can hide the failure.
+    down = Celery("down", broker="redis://127.0.0.1:1/0")  # nothing listens there
+    down.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    down.conf.broker_connection_timeout = 1
+    with mock.patch("config.celery.app", down):
         enqueue._send("notifications.tasks.send_license_reminders", ("2027-01-01",))
-    finally:
-        app.conf.broker_url = old_url
-        app._pool = None
     assert "could not enqueue notifications.tasks.send_license_reminders" in caplog.text
