@@ -53,8 +53,8 @@ test-pg: install
 
 test: lint test-fast test-pg
 
-# The scale benchmark (not a test): a fresh var/bench.sqlite3, or DATABASE_URL if set.
-# Smaller and quicker: make bench BENCH_ARGS="--groups 5000".
+# The scale benchmark (not a test): a fresh var/bench.sqlite3 (--sqlite PATH for another), or DATABASE_URL if set.
+# Smaller and quicker: make bench BENCH_ARGS="--groups 5000 --blocks 100000"; --skip-report, --skip-sweeps.
 bench: install var
 	$(PY) -m bench $(BENCH_ARGS)
 

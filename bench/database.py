@@ -28,16 +28,21 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def prepare(*, fresh: bool) -> DatabaseChoice:
-    """Point DATABASE_URL at the benchmark database, creating it if needed."""
+def prepare(*, fresh: bool, sqlite_path: Path | None = None) -> DatabaseChoice:
+    """Point DATABASE_URL at the benchmark database, creating it if needed.
+
+    Without DATABASE_URL: a fresh SQLite file, `sqlite_path` or var/bench.sqlite3 (deleted
+    first: give another path to run beside a benchmark that is still writing the default one).
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+        path = (sqlite_path or DEFAULT_SQLITE).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{DEFAULT_SQLITE}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{DEFAULT_SQLITE}"
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
         os.environ["DATABASE_URL"] = url
-        return DatabaseChoice(url, f"SQLite, fresh file {DEFAULT_SQLITE}", DEFAULT_SQLITE)
+        return DatabaseChoice(url, f"SQLite, fresh file {path}", path)
     scheme = urlsplit(url).scheme.split("+")[0]
     if scheme in POSTGRES_SCHEMES:
         note = _ensure_postgres_database(url, fresh=fresh)

@@ -11,7 +11,7 @@ from django.db import connection
 
 from groups.models import Group
 
-from . import pool, tree
+from . import pool, sweeps, tree, usage
 from .database import DatabaseChoice
 from .measure import Report, ms
 
@@ -87,6 +87,18 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
 
     _section("the pool check")
     pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report)
+
+    if not args.skip_report:
+        _section(f"the usage report of the company of {args.groups:,} groups, against one hand-written SQL query")
+        usage.time_usage_report(bench.company, client, on=setup.today, repeat=args.repeat, budget=args.budget,
+                                report=report)
+
+    if not args.skip_sweeps:
+        # After the report: the sweeps' company would add its pools to the report page's reads.
+        _section(f"expiry and reminder sweeps over {args.blocks:,} blocks in {args.sweep_groups:,} groups")
+        sweeps.time_sweeps(bench.operator, blocks=args.blocks, groups=args.sweep_groups,
+                           residents=args.sweep_residents, tag=tag,
+                           budget=args.sweep_budget, repeat=args.repeat, report=report)
 
     total = time.perf_counter() - began
     _section("summary")
