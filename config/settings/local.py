@@ -10,3 +10,7 @@ from .base import env  # noqa: E402
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedStaticFilesStorage"  # noqa: F405
+
+# kombu's filesystem transport and the file mail backend need their folders to exist.
+for _folder in (VAR_DIR / "mail", VAR_DIR / "broker" / "out", VAR_DIR / "broker" / "processed"):  # noqa: F405
+    _folder.mkdir(parents=True, exist_ok=True)
