@@ -100,6 +100,13 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
                            residents=args.sweep_residents, tag=tag,
                            budget=args.sweep_budget, repeat=args.repeat, report=report)
 
+    if not args.skip_report and not args.skip_sweeps:
+        # The page shows the same rows; only another company has been added to the database.
+        _section("the usage report page again, now that the sweeps' company is in the database too")
+        tree.time_pages(client, [("usage report, another company beside", "/licenses/reports/usage/",
+                                  f"same rows; the sweeps' company of {args.sweep_groups:,} pools exists too")],
+                        repeat=1, budget=args.budget, report=report, section="report")
+
     total = time.perf_counter() - began
     _section("summary")
     report.print_table()

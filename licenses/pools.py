@@ -92,15 +92,16 @@ def pool_scope(pool: Group) -> PoolScope:
 
 def capacity_blocks(scope: PoolScope) -> tuple[QuerySet[LicenseBlock], QuerySet[LicenseBlock]]:
     """The pool's own blocks, and the devices' Basic blocks in its subtree (filter with serves())."""
-    own = LicenseBlock.objects.filter(group=scope.pool, device__isnull=True)
+    # "device IS NULL" is left to Python (the keep predicates in timeline()): in SQL, SQLite's
+    # planner walks the unique device index for it, over every block of the table.
+    own = LicenseBlock.objects.filter(group=scope.pool)
     devices = LicenseBlock.objects.filter(scope.subtree("group__"), device__isnull=False)
     return own, devices
 
 
 def carved_blocks(scope: PoolScope) -> QuerySet[LicenseBlock]:
     """Blocks of restricted groups inside the pool (filter to owned_ids: the outermost ones)."""
-    return LicenseBlock.objects.filter(scope.subtree("group__", strict=True), restricted_q("group__"),
-                                       device__isnull=True)
+    return LicenseBlock.objects.filter(scope.subtree("group__", strict=True), restricted_q("group__"))
 
 
 def active_grant_totals(scope: PoolScope) -> dict[int, int]:
@@ -137,12 +138,12 @@ class Span:
 def _spans(blocks: QuerySet[LicenseBlock], today: date, keep=None) -> list[Span]:
     """Blocks still valid on some day from `today` on, with their quantities, in two queries.
 
-    keep: a predicate on (group id, group lft) choosing which of the blocks count.
+    keep: a predicate on (group id, group lft, device id) choosing which of the blocks count.
     """
     live = blocks.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
     rows = list(live.values_list("pk", "group_id", "group__lft", "valid_from", "valid_until", "device_id"))
     if keep is not None:
-        rows = [r for r in rows if keep(r[1], r[2])]
+        rows = [r for r in rows if keep(r[1], r[2], r[5])]
     if not rows:
         return []
     quantities: dict[int, dict[int, int]] = defaultdict(dict)
@@ -206,8 +207,10 @@ def timeline(pool: Group, today: date) -> Timeline:
     return Timeline(
         pool=pool,
         today=today,
-        capacity_spans=_spans(own, today) + _spans(devices, today, keep=lambda _g, lft: scope.serves(lft)),
-        carved_spans=_spans(carved_blocks(scope), today, keep=lambda group_id, _lft: group_id in owned),
+        capacity_spans=_spans(own, today, keep=lambda _g, _lft, device: device is None)
+        + _spans(devices, today, keep=lambda _g, lft, _device: scope.serves(lft)),
+        carved_spans=_spans(carved_blocks(scope), today,
+                            keep=lambda group_id, _lft, device: device is None and group_id in owned),
         residents=active_grant_totals(scope),
     )
 
