@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
-from groups.management.commands._base import OpsCommand, parse_day
-from licenses import integrity, services
+from groups.management.commands._base import OpsCommand
+from licenses import integrity
 
 
 class Command(OpsCommand):
@@ -9,11 +9,11 @@ class Command(OpsCommand):
             "day from today, residents today. Exit status 1 with a list when anything is off.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", help="The day, YYYY-MM-DD (default: today).")
+        self.add_day_argument(parser)
         self.add_format_argument(parser)
 
     def handle(self, *args, **options):
-        on = parse_day(options["today"]) or services.today()
+        on = self.day(options)
         problems = integrity.check(on=on)
         self.emit([p.as_dict() for p in problems], options["format"], lambda r: f"{r['kind']}: {r['detail']}")
         if problems:

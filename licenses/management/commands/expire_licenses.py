@@ -1,5 +1,5 @@
-from groups.management.commands._base import OpsCommand, parse_day
-from licenses import expiry, services
+from groups.management.commands._base import OpsCommand
+from licenses import expiry
 
 
 class Command(OpsCommand):
@@ -7,12 +7,12 @@ class Command(OpsCommand):
             "beyond what is left (most recent first). Safe to run any number of times.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", help="The day to sweep for, YYYY-MM-DD (default: today in the server's zone).")
+        self.add_day_argument(parser, "The day to sweep for, YYYY-MM-DD")
         parser.add_argument("--dry-run", action="store_true", help="Print what would be done; change nothing.")
         self.add_format_argument(parser)
 
     def handle(self, *args, **options):
-        on = parse_day(options["today"]) or services.today()
+        on = self.day(options)
         actions = expiry.expire_licenses(on=on, dry_run=options["dry_run"])
         prefix = "would " if options["dry_run"] else ""
         self.emit([a.as_dict() for a in actions], options["format"],

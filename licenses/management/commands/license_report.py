@@ -2,9 +2,9 @@ import csv
 
 from django.core.management.base import CommandError
 
-from groups.management.commands._base import OpsCommand, parse_day
+from groups.management.commands._base import OpsCommand
 from groups.models import Group
-from licenses import reports, services
+from licenses import reports
 
 
 class Command(OpsCommand):
@@ -12,11 +12,11 @@ class Command(OpsCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--group", type=int, help="Only this group's subtree (its id).")
-        parser.add_argument("--today", help="The day, YYYY-MM-DD (default: today).")
+        self.add_day_argument(parser)
         self.add_format_argument(parser, choices=("csv", "json"))
 
     def handle(self, *args, **options):
-        on = parse_day(options["today"]) or services.today()
+        on = self.day(options)
         root = None
         if options["group"] is not None:
             root = Group.objects.filter(pk=options["group"]).first()

@@ -1,7 +1,6 @@
 from django.core.management.base import CommandError
 
-from groups.management.commands._base import OpsCommand, parse_day
-from licenses import services as license_services
+from groups.management.commands._base import OpsCommand
 from notifications import services
 
 
@@ -10,13 +9,13 @@ class Command(OpsCommand):
             "day, recipient) exactly once. Exit status 1 if some mail could not be sent (it is sent by the next run).")
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", help="The day to send for, YYYY-MM-DD (default: today in the server's zone).")
+        self.add_day_argument(parser, "The day to send for, YYYY-MM-DD")
         parser.add_argument("--dry-run", action="store_true", help="Print what would be sent; send nothing.")
         parser.add_argument("--enqueue", action="store_true", help="Hand the sweep to the Celery worker instead.")
         self.add_format_argument(parser)
 
     def handle(self, *args, **options):
-        on = parse_day(options["today"]) or license_services.today()
+        on = self.day(options)
         if options["enqueue"]:
             from notifications.tasks import send_license_reminders
 
