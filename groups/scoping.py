@@ -15,6 +15,42 @@ from .models import ADMIN_ROLES, STAFF_ROLES, Group, Membership, Role, User
 _NOTHING = Q(pk__in=[])
 
 
+class SystemActor:
+    """Who acts when no person does: the sweeps, migrations and ops commands.
+
+    Services never take a missing actor as leave to skip their checks: a person acts as
+    themselves, and the few callers that act for the system pass SYSTEM explicitly.
+    """
+
+    is_authenticated = False
+    is_active = True
+    is_superuser = False
+    is_staff = False
+    pk = None
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM = SystemActor()
+Actor = User | SystemActor
+
+
+def is_system(actor: Actor) -> bool:
+    if actor is None:
+        raise TypeError("services need an actor: the person acting, or SYSTEM")
+    return isinstance(actor, SystemActor)
+
+
+def audit_user(actor: Actor) -> User | None:
+    """The user a history row records: the person, or none for the system."""
+    return None if is_system(actor) else actor
+
+
+# Roles by reach: nobody hands out a role above the highest one they hold over a group.
+ROLE_RANK = {Role.RESIDENT: 0, Role.CONCIERGE: 1, Role.SITE_ADMIN: 2, Role.COMPANY_ADMIN: 3}
+
+
 def _scope_roots(user: User, roles: Iterable[str]) -> list[tuple[int, int, int, int]]:
     """(group id, tree_id, lft, rght) of the groups where `user` holds one of `roles`."""
     return list(
@@ -24,16 +60,13 @@ def _scope_roots(user: User, roles: Iterable[str]) -> list[tuple[int, int, int, 
     )
 
 
-def forget_scope(user: User) -> None:
-    """For callers that change memberships; scope is never cached, so there is nothing to drop."""
-
-
 def _active(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
-def _is_server_admin(user: User) -> bool:
-    return _active(user) and user.is_superuser
+def _is_server_admin(user: Actor) -> bool:
+    """The server administrator, and the system, may do anything a service allows."""
+    return is_system(user) or (_active(user) and user.is_superuser)
 
 
 def scope_q(user: User, *, prefix: str = "", manage: bool = False, strict: bool = False) -> Q:
@@ -41,10 +74,10 @@ def scope_q(user: User, *, prefix: str = "", manage: bool = False, strict: bool 
 
     manage: only where they administer; strict: only strictly below those groups.
     """
+    if _is_server_admin(user):
+        return Q()
     if not _active(user):
         return _NOTHING
-    if user.is_superuser:
-        return Q()
     holds = Membership.objects.filter(
         user=user,
         role__in=list(ADMIN_ROLES if manage else STAFF_ROLES),
@@ -120,5 +153,21 @@ def get_visible_group_or_404(user: User, pk) -> Group:
         raise Http404("No such group") from None
 
 
-def resident_groups(user: User) -> QuerySet[Group]:
-    return Group.objects.filter(memberships__user=user, memberships__role=Role.RESIDENT)
+def users_visible_to(user: User) -> QuerySet[User]:
+    """People `user` may see: those holding a role in their scope, and themselves."""
+    if _is_server_admin(user):
+        return User.objects.all()
+    if not _active(user):
+        return User.objects.none()
+    in_scope = Membership.objects.filter(scope_q(user, prefix="group__"), user=OuterRef("pk"))
+    return User.objects.filter(Q(Exists(in_scope)) | Q(pk=user.pk))
+
+
+def highest_role_over(user: Actor, group: Group) -> int:
+    """The rank of the highest administrator role `user` holds over `group` (-1: none)."""
+    if _is_server_admin(user):
+        return max(ROLE_RANK.values())
+    roles = Membership.objects.filter(
+        user=user, role__in=list(ADMIN_ROLES), group__tree_id=group.tree_id,
+        group__lft__lte=group.lft, group__rght__gte=group.rght).values_list("role", flat=True)
+    return max((ROLE_RANK[r] for r in roles), default=-1)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from groups.locks import lock_pools, lock_tree
 from groups.models import Group
+from groups.scoping import SYSTEM
 
 from . import pools
 from .models import LicenseBlock
@@ -75,10 +76,10 @@ def _expire_group_blocks(group_id: int, block_ids: list[int], *, on: date, dry_r
             block._history_user = None
             block.save(update_fields=["expired_at"])
         if restricted:
-            for grant in suspend_to_fit(pool=group, on=on, actor=None):
+            for grant in suspend_to_fit(pool=group, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("suspended", None, grant.group_id, on, f"grant {grant.pk} of {grant.user.email}"))
         if owner is not None:
             # The carved block no longer takes from the owner: its residents may come back.
-            for grant in restore_grants(pool=owner, on=on, actor=None):
+            for grant in restore_grants(pool=owner, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("restored", None, grant.group_id, on, f"grant {grant.pk} of {grant.user.email}"))
     return actions

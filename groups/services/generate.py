@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from ..locks import lock_tree
-from ..models import Group, User
+from ..models import Group
+from ..scoping import Actor, audit_user
 from .tree import _require_manage
 
 MAX_GENERATED_GROUPS = 200_000
@@ -73,7 +74,7 @@ def validate_generation_plan(plan: GenerationPlan) -> None:
 
 
 @transaction.atomic
-def groups_generate(*, parent: Group, plan: GenerationPlan, actor: User | None) -> int:
+def groups_generate(*, parent: Group, plan: GenerationPlan, actor: Actor) -> int:
     """Create a whole site layout under `parent` in one transaction; returns how many groups.
 
     mptt's one-node-at-a-time inserts and rebuild() are far too slow for thousands of
@@ -147,7 +148,7 @@ def groups_generate(*, parent: Group, plan: GenerationPlan, actor: User | None) 
     assert cursor == start + 2 * size, (cursor, start, size)
 
     def create(rows: list[Group]) -> None:
-        bulk_create_with_history(rows, Group, batch_size=2000, default_user=actor)
+        bulk_create_with_history(rows, Group, batch_size=2000, default_user=audit_user(actor))
 
     buildings = [g for g, _p in levels[0]]
     for g in buildings:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import Group, Membership, Role, User
-from ..scoping import forget_scope
+from ..scoping import ROLE_RANK, Actor, audit_user, highest_role_over, is_system
 from .tree import _require_manage
 
 # --- people and roles -------------------------------------------------------------------
@@ -33,32 +33,32 @@ def _validate_role(group: Group, role: str) -> None:
 
 
 @transaction.atomic
-def membership_add(*, group: Group, user: User, role: str, actor: User | None) -> Membership:
+def membership_add(*, group: Group, user: User, role: str, actor: Actor) -> Membership:
     """Give `user` a role in `group`. The actor must administer the group."""
     _require_manage(actor, group)
     _validate_role(group, role)
+    if ROLE_RANK[role] > highest_role_over(actor, group):
+        raise ValidationError({"role": _("You cannot give a role above your own.")})
     if Membership.objects.filter(user=user, group=group, role=role).exists():
         raise ValidationError({"email": _("%(user)s already holds this role here.") % {"user": user}})
     membership = Membership(user=user, group=group, role=role)
-    membership._history_user = actor
+    membership._history_user = audit_user(actor)
     membership.save()
-    forget_scope(user)
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: User | None) -> None:
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
     _require_manage(actor, membership.group)
-    if actor is not None and membership.user_id == actor.pk and not actor.is_superuser:
+    if not is_system(actor) and membership.user_id == actor.pk and not actor.is_superuser:
         raise ValidationError(_("You cannot remove your own role."))
-    membership._history_user = actor
+    membership._history_user = audit_user(actor)
     membership.delete()
-    forget_scope(membership.user)
 
 
 @transaction.atomic
 def user_invite(
-    *, email: str, name: str, language: str, group: Group, role: str, actor: User | None,
+    *, email: str, name: str, language: str, group: Group, role: str, actor: Actor,
     domain: str = "127.0.0.1:8000", use_https: bool = False,
 ) -> Membership:
     """Give the role to the person with this email, creating their account if needed.

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from mptt.exceptions import InvalidMove
 
 from ..locks import lock_new_roots, lock_tree
-from ..models import ADMIN_ROLES, Group, Membership, User
-from ..scoping import can_create_companies, can_manage
+from ..models import ADMIN_ROLES, Group, Membership
+from ..scoping import Actor, audit_user, can_create_companies, can_manage, is_system
 
 # Other apps (licenses) veto tree changes that would break what they hold. A check is
 # called before the change with (event, group, new_parent) and returns a callable that is
@@ -20,7 +20,7 @@ from ..scoping import can_create_companies, can_manage
 TreeChangeCheck = Callable[[str, Group, Group | None], Callable[[], None] | None]
 _tree_change_checks: list[TreeChangeCheck] = []
 # Called after a company (root) is created, inside its transaction (licenses issues a Trial).
-_company_created_hooks: list[Callable[[Group, User | None], None]] = []
+_company_created_hooks: list[Callable[[Group, Actor], None]] = []
 
 
 
@@ -29,7 +29,7 @@ def register_tree_change_check(check: TreeChangeCheck) -> None:
         _tree_change_checks.append(check)
 
 
-def register_company_created_hook(hook: Callable[[Group, User | None], None]) -> None:
+def register_company_created_hook(hook: Callable[[Group, Actor], None]) -> None:
     if hook not in _company_created_hooks:
         _company_created_hooks.append(hook)
 
@@ -38,8 +38,8 @@ def _run_checks(event: str, group: Group, new_parent: Group | None) -> list[Call
     return [after for check in _tree_change_checks if (after := check(event, group, new_parent))]
 
 
-def _require_manage(actor: User | None, group: Group) -> None:
-    if actor is not None and not can_manage(actor, group):
+def _require_manage(actor: Actor, group: Group) -> None:
+    if not can_manage(actor, group):
         raise PermissionDenied(_("You cannot change this group."))
 
 
@@ -70,11 +70,11 @@ def group_create(
     kind: str,
     number: str = "",
     description: str = "",
-    actor: User | None,
+    actor: Actor,
 ) -> Group:
     """Create one group as the last child of `parent` (or a company when parent is None)."""
     if parent is None:
-        if actor is not None and not can_create_companies(actor):
+        if not can_create_companies(actor):
             raise PermissionDenied(_("Only the server administrator creates companies."))
         lock_new_roots()
     else:
@@ -84,7 +84,7 @@ def group_create(
     _validate_fields(name=name, kind=kind, parent=parent)
     group = Group(parent=parent, name=name.strip(), kind=kind, number=(number or "").strip(),
                   description=description or "")
-    group._history_user = actor
+    group._history_user = audit_user(actor)
     group.save()
     if parent is None:
         for hook in _company_created_hooks:
@@ -94,7 +94,7 @@ def group_create(
 
 @transaction.atomic
 def group_update(
-    *, group: Group, name: str, kind: str, number: str = "", description: str = "", actor: User | None
+    *, group: Group, name: str, kind: str, number: str = "", description: str = "", actor: Actor
 ) -> Group:
     """Change a group's general section (not its place in the tree)."""
     lock_tree(group.tree_id)
@@ -105,13 +105,13 @@ def group_update(
         raise ValidationError({"kind": _("This group has child groups: it cannot become an apartment.")})
     group.name, group.kind = name.strip(), kind
     group.number, group.description = (number or "").strip(), description or ""
-    group._history_user = actor
+    group._history_user = audit_user(actor)
     group.save(update_fields=["name", "kind", "number", "description"])
     return group
 
 
 @transaction.atomic
-def group_move(*, group: Group, new_parent: Group, actor: User | None) -> Group:
+def group_move(*, group: Group, new_parent: Group, actor: Actor) -> Group:
     """Move `group` (with its subtree) to be the last child of `new_parent`, same company only."""
     if new_parent is None:
         raise ValidationError({"new_parent": _("Choose where to move the group.")})
@@ -141,7 +141,7 @@ def group_move(*, group: Group, new_parent: Group, actor: User | None) -> Group:
     except InvalidMove as exc:
         raise ValidationError({"new_parent": str(exc)}) from exc
     group.refresh_from_db()
-    group._history_user = actor
+    group._history_user = audit_user(actor)
     group.save(update_fields=["parent"])  # one history row that records the new parent
     for after in afters:
         after()
@@ -171,21 +171,21 @@ def group_deletion_summary(group: Group) -> DeletionSummary:
 
 
 @transaction.atomic
-def group_delete(*, group: Group, actor: User | None) -> None:
+def group_delete(*, group: Group, actor: Actor) -> None:
     """Delete a group, its subtree and all it holds. Companies only by the server administrator."""
-    if group.parent_id is None and actor is not None and not can_create_companies(actor):
+    if group.parent_id is None and not can_create_companies(actor):
         raise PermissionDenied(_("Only the server administrator deletes companies."))
     lock_tree(group.tree_id)
     group.refresh_from_db()
     _require_manage(actor, group)
     if (
-        actor is not None
+        not is_system(actor)
         and not actor.is_superuser
         and Membership.objects.filter(user=actor, group=group, role__in=ADMIN_ROLES).exists()
     ):
         raise PermissionDenied(_("You cannot delete the group you administer."))
     afters = _run_checks("delete", group, None)
-    group._history_user = actor
+    group._history_user = audit_user(actor)
     group.delete()
     for after in afters:
         after()

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,6 +28,13 @@ MOBILE_APPS = "mobile_apps"
 def today() -> date:
     """License days are days in the server's time zone."""
     return timezone.localdate()
+
+
+def require_scope(check, actor, group: Group, message: str | None = None) -> None:
+    """Authorise on fresh nested-set columns: call after taking the tree lock."""
+    group.refresh_from_db()
+    if not check(actor, group):
+        raise PermissionDenied(message or _("You cannot change this group."))
 
 
 # --- inputs -----------------------------------------------------------------------------

@@ -4,14 +4,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from django.conf import settings as django_settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from config.enqueue import enqueue_on_commit
 from groups.locks import lock_tree
-from groups.models import Group, User
-from groups.scoping import can_edit_licenses
+from groups.models import Group
+from groups.scoping import Actor, audit_user, can_edit_licenses
 
 from .. import pools, schedule
 from ..models import (
@@ -28,6 +28,7 @@ from ._base import (
     SaveResult,
     SettingsInput,
     _features_by_code,
+    require_scope,
     today,
     validate_block_input,
 )
@@ -37,7 +38,7 @@ from .suspension import _resolve
 
 
 def _write_quantities(block: LicenseBlock, quantities: Mapping[str, int], features: dict[str, Feature],
-                      actor: User | None) -> None:
+                      actor: Actor) -> None:
     existing = {bf.feature_id: bf for bf in block.quantities.all()}
     for code, feature in features.items():
         quantity = int(quantities.get(code, 0) or 0)
@@ -45,11 +46,11 @@ def _write_quantities(block: LicenseBlock, quantities: Mapping[str, int], featur
         if row is None:
             if quantity:
                 row = BlockFeature(block=block, feature=feature, quantity=quantity)
-                row._history_user = actor
+                row._history_user = audit_user(actor)
                 row.save()
         elif row.quantity != quantity:
             row.quantity = quantity
-            row._history_user = actor
+            row._history_user = audit_user(actor)
             row.save(update_fields=["quantity"])
 
 
@@ -74,12 +75,10 @@ def licenses_save(
     blocks: list[BlockInput],
     delete_ids: Iterable[int] = (),
     confirm_suspend: bool = False,
-    actor: User | None,
+    actor: Actor,
     on: date | None = None,
 ) -> SaveResult:
     """Save a group's whole Licenses section at once: all of it, or nothing."""
-    if actor is not None and not can_edit_licenses(actor, group):
-        raise PermissionDenied(_("You cannot edit the licenses of this group."))
     on = on or today()
     features = _features_by_code()
 
@@ -94,6 +93,7 @@ def licenses_save(
     current = _settings_for(group)
     structure_changes = current.restricted != settings.restricted
     lock_tree(group.tree_id, shared=not structure_changes)
+    require_scope(can_edit_licenses, actor, group, _("You cannot edit the licenses of this group."))
 
     own = {b.pk: b for b in LicenseBlock.objects.filter(group=group, device__isnull=True)}
     delete_ids = {int(i) for i in delete_ids}
@@ -112,11 +112,11 @@ def licenses_save(
         # Saved only when something changed, so history records real changes only.
         for key, value in settings.__dict__.items():
             setattr(current, key, value)
-        current._history_user = actor
+        current._history_user = audit_user(actor)
         current.save()
     for block_id in delete_ids:
         block = own[block_id]
-        block._history_user = actor
+        block._history_user = audit_user(actor)
         block.delete()
     for data in blocks:
         if data.id in delete_ids:
@@ -128,7 +128,7 @@ def licenses_save(
                 setattr(block, k, v)
             if block.valid_until is None or block.valid_until >= on:
                 block.expired_at = None  # renewed
-            block._history_user = actor
+            block._history_user = audit_user(actor)
             block.save()
         _write_quantities(block, data.quantities, features, actor)
 
@@ -170,17 +170,17 @@ def next_reminder_for(block: LicenseBlock, settings: PoolSettings, on: date) -> 
 # --- companies' Trial -------------------------------------------------------------------
 
 
-def issue_trial(company: Group, actor: User | None) -> LicenseBlock:
+def issue_trial(company: Group, actor: Actor) -> LicenseBlock:
     """A new company gets its own pool with a Trial block: all features, for the trial days."""
     on = today()
     settings = PoolSettings(group=company, restricted=True, reminder_enabled=True, reminder_days=7,
                             recurrence=Recurrence.DAILY, notify_expired=True)
-    settings._history_user = actor
+    settings._history_user = audit_user(actor)
     settings.save()
     block = LicenseBlock(group=company, kind=BlockKind.TRIAL, valid_from=on,
                          valid_until=on + timedelta(days=django_settings.LICENSE_TRIAL_DAYS - 1),
                          note=_("Trial"))
-    block._history_user = actor
+    block._history_user = audit_user(actor)
     block.save()
     features = _features_by_code()
     quantities = dict(django_settings.LICENSE_TRIAL_QUANTITIES)
@@ -206,7 +206,7 @@ def settings_input(group: Group) -> SettingsInput:
 
 
 @transaction.atomic
-def block_extend(*, block: LicenseBlock, days: int, actor: User | None) -> LicenseBlock:
+def block_extend(*, block: LicenseBlock, days: int, actor: Actor) -> LicenseBlock:
     """Renew: move a block's end `days` later, under the same rules as the Licenses form."""
     if block.device_id is not None or block.valid_until is None:
         raise ValidationError(_("This block has no end to extend."))

@@ -3,14 +3,14 @@
 from collections.abc import Mapping
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups.locks import lock_tree
 from groups.models import Group, Role, User
-from groups.scoping import can_manage
+from groups.scoping import Actor, audit_user, can_manage
 
 from .. import pools
 from ..models import (
@@ -18,7 +18,7 @@ from ..models import (
     Grant,
     GrantFeature,
 )
-from ._base import PoolChange, PoolFacts, _features_by_code, _raise_hard, today
+from ._base import PoolChange, PoolFacts, _features_by_code, _raise_hard, require_scope, today
 
 # --- residents' grants ------------------------------------------------------------------
 
@@ -28,11 +28,11 @@ def residents_of(group: Group):
 
 
 @transaction.atomic
-def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor: User | None,
+def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor: Actor,
               on: date | None = None) -> Grant:
     """Set a resident's counted quantities and switches, within what their pool has today."""
-    if actor is not None and not can_manage(actor, group):
-        raise PermissionDenied(_("You cannot change this group."))
+    lock_tree(group.tree_id, shared=True)
+    require_scope(can_manage, actor, group)
     if group.kind != Group.Kind.APARTMENT or not residents_of(group).filter(pk=user.pk).exists():
         raise ValidationError(_("%(user)s is not a resident of %(group)s.") % {"user": user, "group": group})
     features = _features_by_code()
@@ -46,7 +46,6 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
                           % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
     if errors:
         raise ValidationError({"__all__": errors})
-    lock_tree(group.tree_id, shared=True)
     on = on or today()
     pool = pools.serving_pool(group)
     change = PoolChange([pool], on=on)
@@ -55,7 +54,7 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
     before_amounts: dict[int, int] = {}
     if grant is None:
         grant = Grant(group=group, user=user, granted_at=timezone.now())
-        grant._history_user = actor
+        grant._history_user = audit_user(actor)
         grant.save()
     else:
         if grant.suspended_at is None:
@@ -63,7 +62,7 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
         else:
             # Editing a suspended grant asks for it back; it must fit like a new one.
             grant.suspended_at = None
-            grant._history_user = actor
+            grant._history_user = audit_user(actor)
             grant.save(update_fields=["suspended_at"])
     existing = {gf.feature_id: gf for gf in grant.quantities.all()}
     for code, feature in features.items():
@@ -73,11 +72,11 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
         row = existing.get(feature.pk)
         if row is None and quantity:
             row = GrantFeature(grant=grant, feature=feature, quantity=quantity)
-            row._history_user = actor
+            row._history_user = audit_user(actor)
             row.save()
         elif row is not None and row.quantity != quantity:
             row.quantity = quantity
-            row._history_user = actor
+            row._history_user = audit_user(actor)
             row.save(update_fields=["quantity"])
     if pool is not None:
         # Only the residents' totals change: the "after" timeline is the "before" one with this
@@ -97,7 +96,7 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
 
 
 @transaction.atomic
-def grants_set_bulk(*, group: Group, quantities_by_user: Mapping[User, Mapping[str, int]], actor: User | None,
+def grants_set_bulk(*, group: Group, quantities_by_user: Mapping[User, Mapping[str, int]], actor: Actor,
                     on: date | None = None) -> list[Grant]:
     """Set the grants of several residents of one apartment at once: all of them, or none."""
     grants = []

@@ -7,7 +7,8 @@ from datetime import date
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import Group, User
+from groups.models import Group
+from groups.scoping import Actor, audit_user
 
 from .. import pools
 from ..models import (
@@ -25,7 +26,7 @@ from ._base import (
 )
 
 
-def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bool, actor: User | None,
+def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bool, actor: Actor,
              blocks: Iterable[BlockInput] = ()) -> SaveResult:
     """Refuse, ask to confirm, or suspend, from what the change did to `after_pools`."""
     shortfalls = change.shortfalls(after_pools)
@@ -113,22 +114,22 @@ def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
     return [by_pk[pk] for pk in chosen]
 
 
-def _suspend(grants: list[Grant], actor: User | None) -> None:
+def _suspend(grants: list[Grant], actor: Actor) -> None:
     now = timezone.now()
     for grant in grants:
         grant.suspended_at = now
-        grant._history_user = actor
+        grant._history_user = audit_user(actor)
         grant.save(update_fields=["suspended_at"])
 
 
-def suspend_to_fit(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
+def suspend_to_fit(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
     """Suspend residents' grants, most recent first, until they fit what `pool` has on `on`."""
     grants = _grants_to_suspend(pool, on)
     _suspend(grants, actor)
     return grants
 
 
-def restore_grants(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
+def restore_grants(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
     """Bring suspended grants back, oldest first, as far as the pool has room today."""
     # Cheap when nothing is suspended (the usual case): suspended grants are few and indexed.
     if not Grant.objects.filter(suspended_at__isnull=False, group__tree_id=pool.tree_id).exists():
@@ -150,7 +151,7 @@ def restore_grants(*, pool: Group, on: date, actor: User | None) -> list[Grant]:
                 if fid in room:
                     room[fid] -= amount
             grant.suspended_at = None
-            grant._history_user = actor
+            grant._history_user = audit_user(actor)
             grant.save(update_fields=["suspended_at"])
             restored.append(grant)
     return restored

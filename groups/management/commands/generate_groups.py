@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 from groups import services
 from groups.management.commands._base import OpsCommand
 from groups.models import Group
+from groups.scoping import SYSTEM
 
 
 class Command(OpsCommand):
@@ -31,7 +32,7 @@ class Command(OpsCommand):
             if o["dry_run"]:
                 self.stdout.write(f"would generate {plan.total} groups under {parent}")
                 return
-            count = services.groups_generate(parent=parent, plan=plan, actor=None)
+            count = services.groups_generate(parent=parent, plan=plan, actor=SYSTEM)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"generated {count} groups under {parent}")
