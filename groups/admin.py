@@ -6,7 +6,9 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,6 +21,7 @@ from .scoping import (
     can_manage,
     groups_manageable_by,
     groups_visible_to,
+    users_visible_to,
 )
 
 admin.site.unregister(AuthGroup)
@@ -59,16 +62,86 @@ class SuperuserWrites(StaffCanView):
         return request.user.is_superuser
 
 
-class NotFoundOutsideScope:
-    """Objects outside a person's scope answer 404 in the admin, as in the web UI, history included."""
+def scoped_choices(admin_site, model, request):
+    """What a person may pick of `model` in any admin field: what that model's admin lists them.
+
+    Every registered admin scopes its get_queryset, so choices follow the same scope, whatever
+    the widget (a select, an autocomplete, a raw id). An unregistered model offers nothing to
+    anyone but the server administrator.
+    """
+    model_admin = admin_site._registry.get(model)
+    if model_admin is not None:
+        return model_admin.get_queryset(request)
+    return model._default_manager.all() if request.user.is_superuser else model._default_manager.none()
+
+
+class ScopedChoices:
+    """Every foreign-key and many-to-many field of this admin (or inline) offers only what is in scope."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_choices(self.admin_site, db_field.remote_field.model, request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_choices(self.admin_site, db_field.remote_field.model, request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class NotFoundOutsideScope(ScopedChoices):
+    """Objects outside a person's scope answer 404 in every admin view, as in the web UI.
+
+    History is read-only: django-simple-history's record page is a form that saves the old
+    record past the services on POST, so it is replaced by a page that only shows the record.
+    """
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404("Not found")
 
-    def history_view(self, request, object_id, extra_context=None):
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+    def _in_scope_or_404(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
             raise Http404("Not found")
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self._in_scope_or_404(request, object_id)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        record = get_object_or_404(self.model.history.all(), pk=unquote(version_id), **{self.opts.pk.attname: obj.pk})
+        rows = []
+        for field in self.model._meta.concrete_fields:
+            if field.primary_key or not hasattr(record, field.attname):
+                continue
+            value = getattr(record, field.attname)
+            if field.is_relation and value is not None:
+                target = scoped_choices(self.admin_site, field.related_model, request).filter(pk=value).first()
+                value = target if target is not None else "—"
+            elif field.choices:
+                value = dict(field.flatchoices).get(value, value)
+            rows.append((field.verbose_name, "—" if value in (None, "") else value))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("%(object)s as recorded on %(date)s") % {"object": obj, "date": record.history_date},
+            "opts": self.opts, "object": obj, "record": record, "rows": rows,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/history_record.html", context)
 
 
 class MembershipInlineForm(forms.ModelForm):
@@ -81,13 +154,13 @@ class MembershipInlineForm(forms.ModelForm):
         group = self.instance.group if self.instance.group_id else getattr(self, "parent_group", None)
         if group is not None and data.get("role"):
             try:
-                services._validate_role(group, data["role"])
+                services.validate_role(group, data["role"], self.request.user)
             except ValidationError as exc:
                 self.add_error("role", exc.messages)
         return data
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedChoices, admin.TabularInline):
     model = Membership
     form = MembershipInlineForm
     extra = 0
@@ -96,6 +169,7 @@ class MembershipInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.parent_group = obj
+        formset.form.request = request
         return formset
 
     def has_change_permission(self, request, obj=None):
@@ -282,5 +356,8 @@ class UserAdmin(NotFoundOutsideScope, SuperuserWrites, DjangoUserAdmin):
         if request.user.is_superuser:
             return qs
         # People who hold a role somewhere in one's scope, and oneself.
-        visible = groups_visible_to(request.user)
-        return qs.filter(memberships__group__in=visible).distinct() | qs.filter(pk=request.user.pk)
+        return qs.filter(pk__in=users_visible_to(request.user).values("pk"))
+
+    def user_change_password(self, request, id, form_url=""):
+        self._in_scope_or_404(request, id)
+        return super().user_change_password(request, id, form_url)

@@ -19,7 +19,14 @@ def search_groups(*, user: User, query: str, page: int | str | None = 1) -> Page
     """Groups in scope whose name or number matches `query`."""
     query = (query or "").strip()[:100]
     qs = groups_visible_to(user).filter(Q(name__icontains=query) | Q(number__iexact=query))
-    return Paginator(qs.select_related("parent").order_by("tree_id", "lft"), PAGE_SIZE).get_page(page)
+    found = Paginator(qs.select_related("parent").order_by("tree_id", "lft"), PAGE_SIZE).get_page(page)
+    found.object_list = list(found.object_list)
+    # A result names its parent only when the person may see it: nothing above one's scope shows.
+    parent_ids = {g.parent_id for g in found.object_list if g.parent_id}
+    shown = set(groups_visible_to(user).filter(pk__in=parent_ids).values_list("pk", flat=True)) if parent_ids else set()
+    for group in found.object_list:
+        group.shown_parent = group.parent if group.parent_id in shown else None
+    return found
 
 
 def breadcrumbs(*, user: User, group: Group) -> list[Group]:

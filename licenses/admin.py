@@ -9,23 +9,28 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import GroupAdmin, NotFoundOutsideScope, ReadOnly, SuperuserWrites
+from groups.admin import GroupAdmin, NotFoundOutsideScope, ReadOnly, ScopedChoices, SuperuserWrites
 from groups.dryrun import dry_run
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
 
 from . import services
 from .forms import add_feature_fields, feature_quantities
-from .models import Device, Feature, Grant, LicenseBlock, PoolSettings
+from .models import BlockKind, Device, Feature, Grant, LicenseBlock, PoolSettings
 
 
 class BlockInlineForm(forms.ModelForm):
+    request = parent_group = None  # set per request by BlockInline.get_formset
+
     class Meta:
         model = LicenseBlock
         fields = ["kind", "valid_from", "valid_until", "note"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        kinds = services.allowed_block_kinds(self.request.user, self.parent_group) if self.request and self.parent_group else []
+        offered = [*kinds, *([self.instance.kind] if self.instance.pk and self.instance.kind not in kinds else [])]
+        self.fields["kind"].choices = [(k, BlockKind(k).label) for k in offered]
         self.features = list(Feature.objects.all())
         add_feature_fields(self, self.features)
         if self.instance.pk:
@@ -73,7 +78,7 @@ class BlockInlineFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class BlockInline(admin.StackedInline):
+class BlockInline(ScopedChoices, admin.StackedInline):
     model = LicenseBlock
     form = BlockInlineForm
     formset = BlockInlineFormSet
@@ -89,6 +94,7 @@ class BlockInline(admin.StackedInline):
         kwargs["fields"] = None
         formset = super().get_formset(request, obj, form=form, **kwargs)
         formset.request = request
+        formset.form = type("ScopedBlockInlineForm", (formset.form,), {"request": request, "parent_group": obj})
         return formset
 
     def get_fields(self, request, obj=None):
@@ -245,7 +251,7 @@ class PoolSettingsAdmin(ScopedAdmin):
 
 
 @admin.register(Feature)
-class FeatureAdmin(SuperuserWrites, admin.ModelAdmin):
+class FeatureAdmin(ScopedChoices, SuperuserWrites, admin.ModelAdmin):
     list_display = ["code", "name", "name_uk", "kind", "position"]
 
     def has_delete_permission(self, request, obj=None):

@@ -68,17 +68,18 @@ class BlockForm(forms.Form):
     """One license block card; a field per feature of the catalogue."""
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    kind = forms.ChoiceField(label=_("Kind"), choices=[(BlockKind.PLUS, BlockKind.PLUS.label),
-                                                       (BlockKind.TRIAL, BlockKind.TRIAL.label),
-                                                       (BlockKind.BASIC, BlockKind.BASIC.label)])
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(BlockKind.PLUS, BlockKind.PLUS.label)])
     valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput(),
                                   help_text=_("Empty: no end."))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
-    def __init__(self, *args, features: list[Feature], **kwargs):
+    def __init__(self, *args, features: list[Feature], kinds: list[str] = (BlockKind.PLUS,), **kwargs):
         super().__init__(*args, **kwargs)
         self.features = features
+        # The kinds this person may add, and a saved block's own kind (kept when it is edited).
+        offered = [*kinds, *([self.initial["kind"]] if self.initial.get("kind") not in (None, *kinds) else [])]
+        self.fields["kind"].choices = [(k, BlockKind(k).label) for k in offered]
         self.fields["valid_from"].initial = timezone.localdate()
         add_feature_fields(self, features)
         style_fields(self)

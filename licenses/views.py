@@ -42,13 +42,14 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
         initial_blocks.append(initial)
     settings_initial = {k: getattr(status.settings, k) for k in
                         ("restricted", "reminder_enabled", "reminder_days", "recurrence", "notify_expired")}
+    kinds = services.allowed_block_kinds(request.user, group)
     needs_confirmation = None
     if request.method == "POST":
         if not editable:
             raise PermissionDenied(_("You cannot edit the licenses of this group."))
         settings_form = SettingsForm(request.POST, initial=settings_initial)
         formset = BlockFormSet(request.POST, initial=initial_blocks, prefix="blocks",
-                               form_kwargs={"features": feature_list})
+                               form_kwargs={"features": feature_list, "kinds": kinds})
         if settings_form.is_valid() and formset.is_valid():
             blocks, delete_ids = [], []
             for form in formset.forms:
@@ -76,7 +77,7 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("licenses:group_licenses", pk=group.pk)
     else:
         settings_form = SettingsForm(initial=settings_initial)
-        formset = BlockFormSet(initial=initial_blocks, prefix="blocks", form_kwargs={"features": feature_list})
+        formset = BlockFormSet(initial=initial_blocks, prefix="blocks", form_kwargs={"features": feature_list, "kinds": kinds})
     if not editable:
         for form in [settings_form, *formset.forms]:
             for f in form.fields.values():

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.admin import NotFoundOutsideScope, ReadOnly
+from groups.admin import NotFoundOutsideScope, ReadOnly, ScopedChoices
 from groups.scoping import groups_visible_to
 
 from . import mail, services
@@ -47,7 +47,7 @@ class TestMailForm(forms.Form):
 
 
 @admin.register(MailTemplate)
-class MailTemplateAdmin(admin.ModelAdmin):
+class MailTemplateAdmin(ScopedChoices, admin.ModelAdmin):
     form = MailTemplateForm
     list_display = ["kind", "language", "subject", "updated_at"]
     change_form_template = "admin/notifications/mailtemplate/change_form.html"

@@ -119,14 +119,90 @@ def test_admin_device_add_goes_through_the_service(tree, staff_dealer, client):
     assert response.status_code == 200 and not Device.objects.filter(serial_number="ADM-2").exists()
 
 
-def test_history_revert_is_disabled(tree, operator, client):
+def test_history_record_is_read_only_even_for_the_operator(tree, operator, client):
     client.force_login(operator)
     site = tree["Site A1"]
     record = site.history.first()
-    response = client.post(f"/admin/groups/group/{site.pk}/history/{record.history_id}/", {"name": "Reverted"})
-    assert response.status_code in (403, 404, 302, 200)
+    url = f"/admin/groups/group/{site.pk}/history/{record.history_id}/"
+    response = client.post(url, {"name": "Reverted", "kind": "site", "parent": tree["Dealer A2"].pk})
+    assert response.status_code == 405
     site.refresh_from_db()
-    assert site.name == "Site A1"
+    assert (site.name, site.parent_id) == ("Site A1", tree["Dealer A1"].pk)
+    page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Site A1" in body and "<form" not in body.split('id="content"')[1]
+
+
+def test_history_record_outside_scope_answers_404_and_shows_nothing(tree, staff_dealer, client):
+    """Finding 1 of the isolation review: the record form answered any staff user, for any object."""
+    client.force_login(staff_dealer)
+    for name in ("Company B", "Dealer A2", "Company A"):
+        group = tree[name]
+        record = group.history.first()
+        url = f"/admin/groups/group/{group.pk}/history/{record.history_id}/"
+        for response in (client.get(url), client.post(url, {"name": "Taken", "kind": group.kind})):
+            assert response.status_code == 404, (name, response.status_code)
+            assert name.encode() not in response.content
+        group.refresh_from_db()
+        assert group.name == name
+
+
+def test_history_record_of_an_in_scope_object_names_nothing_above_scope(tree, staff_dealer, client):
+    client.force_login(staff_dealer)
+    dealer = tree["Dealer A1"]
+    record = dealer.history.first()
+    body = client.get(f"/admin/groups/group/{dealer.pk}/history/{record.history_id}/").content.decode()
+    assert "Dealer A1" in body and "Company A" not in body
+
+
+def test_people_inline_refuses_a_user_from_outside_scope(tree, person, client):
+    """Finding 2: the inline's user field took any id, so anyone's account could be pulled in."""
+    admin_b = person(Role.COMPANY_ADMIN, tree["Company B"], email="admin-b@test.example", is_staff=True)
+    admin_a = person(Role.COMPANY_ADMIN, tree["Company A"], email="admin-a@test.example", is_staff=True)
+    client.force_login(admin_a)
+    company = tree["Company A"]
+    response = client.post(f"/admin/groups/group/{company.pk}/change/", {
+        "name": company.name, "kind": company.kind, "number": "", "description": "",
+        "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": Membership.objects.get(user=admin_a).pk, "memberships-0-group": company.pk,
+        "memberships-1-user": admin_b.pk, "memberships-1-role": "company_admin", "memberships-1-group": company.pk,
+        "license_blocks-TOTAL_FORMS": "0", "license_blocks-INITIAL_FORMS": "0"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Membership.objects.filter(user=admin_b, group=company).exists()
+    assert "admin-b@test.example" not in response.content.decode()
+
+
+def test_users_admin_works_for_a_company_administrator(tree, company_admin, person, client):
+    """Finding 3: every page of the Users admin answered 500 to staff who are not superusers."""
+    inside = person(Role.CONCIERGE, tree["Site A1"], email="inside@test.example")
+    outside = person(Role.CONCIERGE, tree["Site B"], email="outside@test.example")
+    client.force_login(company_admin)
+    page = client.get("/admin/groups/user/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "inside@test.example" in body and "company-a@test.example" in body
+    assert "outside@test.example" not in body and "operator@test.example" not in body
+    assert client.get(f"/admin/groups/user/{inside.pk}/change/").status_code == 200
+    for suffix in ("change/", "history/", "password/", "delete/"):
+        assert client.get(f"/admin/groups/user/{outside.pk}/{suffix}").status_code == 404, suffix
+    found = client.get("/admin/autocomplete/", {"app_label": "groups", "model_name": "membership",
+                                                "field_name": "user", "term": "test.example"}).json()
+    emails = {r["text"] for r in found["results"]}
+    assert any("inside@test.example" in e for e in emails)
+    assert not any("outside@test.example" in e or "operator@" in e for e in emails)
+
+
+def test_company_administrator_cannot_make_anyone_staff(tree, company_admin, person, client):
+    inside = person(Role.CONCIERGE, tree["Site A1"], email="inside@test.example")
+    client.force_login(company_admin)
+    response = client.post(f"/admin/groups/user/{inside.pk}/change/", {
+        "email": inside.email, "name": "x", "language": "en", "is_active": "on", "is_staff": "on",
+        "is_superuser": "on"})
+    assert response.status_code == 403
+    inside.refresh_from_db()
+    assert not inside.is_staff and not inside.is_superuser
 
 
 def test_membership_inline_adds_through_the_service(tree, operator, client, person):

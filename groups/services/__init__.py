@@ -6,7 +6,7 @@ from .generate import (
     groups_generate,
     validate_generation_plan,
 )
-from .people import _validate_role, membership_add, membership_remove, user_invite
+from .people import membership_add, membership_remove, user_invite, validate_role
 from .tree import (
     DeletionSummary,
     group_create,
@@ -19,7 +19,7 @@ from .tree import (
 )
 
 __all__ = [
-    "MAX_GENERATED_GROUPS", "DeletionSummary", "GenerationPlan", "_validate_role", "group_create", "group_delete",
+    "MAX_GENERATED_GROUPS", "DeletionSummary", "GenerationPlan", "validate_role", "group_create", "group_delete",
     "group_deletion_summary", "group_move", "group_update", "groups_generate", "membership_add",
     "membership_remove", "register_company_created_hook", "register_tree_change_check", "user_invite",
     "validate_generation_plan",

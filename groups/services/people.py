@@ -18,7 +18,8 @@ ROLE_KINDS = {
 }
 
 
-def _validate_role(group: Group, role: str) -> None:
+def validate_role(group: Group, role: str, actor: Actor) -> None:
+    """Whether `actor` may give `role` in `group`: a role that fits the group's kind, none above their own."""
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
     allowed = ROLE_KINDS.get(role)
@@ -30,15 +31,15 @@ def _validate_role(group: Group, role: str) -> None:
         raise ValidationError({"role": message})
     if role in (Role.SITE_ADMIN, Role.CONCIERGE) and group.kind == Group.Kind.APARTMENT:
         raise ValidationError({"role": _("Administrators and concierges are assigned to groups above apartments.")})
+    if ROLE_RANK[role] > highest_role_over(actor, group):
+        raise ValidationError({"role": _("You cannot give a role above your own.")})
 
 
 @transaction.atomic
 def membership_add(*, group: Group, user: User, role: str, actor: Actor) -> Membership:
     """Give `user` a role in `group`. The actor must administer the group."""
     _require_manage(actor, group)
-    _validate_role(group, role)
-    if ROLE_RANK[role] > highest_role_over(actor, group):
-        raise ValidationError({"role": _("You cannot give a role above your own.")})
+    validate_role(group, role, actor)
     if Membership.objects.filter(user=user, group=group, role=role).exists():
         raise ValidationError({"email": _("%(user)s already holds this role here.") % {"user": user}})
     membership = Membership(user=user, group=group, role=role)

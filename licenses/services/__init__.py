@@ -23,6 +23,7 @@ from ._base import (
     validate_block_input,
 )
 from .blocks import (
+    allowed_block_kinds,
     block_extend,
     block_to_input,
     issue_trial,
@@ -39,7 +40,7 @@ from .tree import tree_change_check
 
 __all__ = [
     "MOBILE_APPS", "VIRTUAL_NUMBERS", "BlockInput", "NeedsConfirmation", "PoolChange", "PoolFacts", "SaveResult",
-    "SettingsInput", "block_extend", "block_to_input", "device_register", "device_unregister", "grant_set",
+    "SettingsInput", "allowed_block_kinds", "block_extend", "block_to_input", "device_register", "device_unregister", "grant_set",
     "grants_set_bulk", "issue_trial", "licenses_save", "next_reminder_for", "reschedule_reminders",
     "residents_of", "restore_grants", "settings_input", "shortfall_message", "suspend_to_fit", "today",
     "tree_change_check", "validate_block_input", "validate_settings_input",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from config.enqueue import enqueue_on_commit
 from groups.locks import lock_tree
 from groups.models import Group
-from groups.scoping import Actor, audit_user, can_edit_licenses
+from groups.scoping import Actor, audit_user, can_create_companies, can_edit_licenses
 
 from .. import pools, schedule
 from ..models import (
@@ -67,6 +67,17 @@ def validate_settings_input(data: SettingsInput) -> dict[str, list[str]]:
     return errors
 
 
+def allowed_block_kinds(actor: Actor, group: Group) -> list[str]:
+    """Which kinds of block `actor` may add to `group`.
+
+    People add Plus blocks; Basic comes only with a device and Trial only with a new company.
+    The server administrator may add any kind at a company's root.
+    """
+    if group.parent_id is None and can_create_companies(actor):
+        return [BlockKind.PLUS, BlockKind.TRIAL, BlockKind.BASIC]
+    return [BlockKind.PLUS]
+
+
 @transaction.atomic
 def licenses_save(
     *,
@@ -103,6 +114,13 @@ def licenses_save(
     unknown = delete_ids - set(own)
     if unknown:
         raise ValidationError(_("Some blocks to remove do not belong to this group."))
+    kinds = allowed_block_kinds(actor, group)
+    wrong_kind = {block.key: [_("Basic licenses come only with a device and Trial only with a new company: "
+                                "add a Plus block.")]
+                  for block in blocks
+                  if block.kind not in kinds and not (block.id in own and own[block.id].kind == block.kind)}
+    if wrong_kind:
+        raise ValidationError(wrong_kind)
 
     owner = pools.pool_owner(group)
     change = PoolChange([owner, group if current.restricted else None], on=on)
