@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from groups import views as group_views
-from groups.forms import LoginForm
+
+from . import views
 
 PASSWORD_PAGE = "registration/password_page.html"
 
 urlpatterns = [
     path("", group_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("login/", views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One template serves the four steps of choosing a password (from an invitation or a reset).
     path("password/reset/", auth_views.PasswordResetView.as_view(template_name=PASSWORD_PAGE), name="password_reset"),
@@ -26,3 +27,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "config.views.server_error"

@@ -163,5 +163,6 @@ def test_an_invited_person_chooses_a_password_from_the_mail_and_logs_in(tree, de
     response = client.post(form_page.redirect_chain[-1][0], {"new_password1": "A-long-pass-2026!",
                                                              "new_password2": "A-long-pass-2026!"}, follow=True)
     assert "Done." in response.content.decode()
-    assert client.login(username="newbie@example.com", password="A-long-pass-2026!")
+    logged_in = client.post("/login/", {"username": "newbie@example.com", "password": "A-long-pass-2026!"})
+    assert logged_in.status_code == 302 and client.session.get("_auth_user_id")
     assert "This link is no longer valid." in client.get(link, follow=True).content.decode()
