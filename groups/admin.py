@@ -6,6 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -144,6 +145,16 @@ class NotFoundOutsideScope(ScopedChoices):
         return TemplateResponse(request, "admin/history_record.html", context)
 
 
+class ScopedInlineFormSet(forms.BaseInlineFormSet):
+    """An inline's hidden id field accepts only the rows of this inline, not every row of the table."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        pk_name = self.model._meta.pk.name
+        if pk_name in form.fields and hasattr(form.fields[pk_name], "queryset"):
+            form.fields[pk_name].queryset = self.get_queryset()
+
+
 class MembershipInlineForm(forms.ModelForm):
     class Meta:
         model = Membership
@@ -163,6 +174,7 @@ class MembershipInlineForm(forms.ModelForm):
 class MembershipInline(ScopedChoices, admin.TabularInline):
     model = Membership
     form = MembershipInlineForm
+    formset = ScopedInlineFormSet
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -212,7 +224,9 @@ class GroupAdminForm(forms.ModelForm):
 
     @staticmethod
     def _update_and_move(*, original: Group, data: dict, actor: User) -> None:
-        if data.get("parent") is not None and data["parent"].pk != original.parent_id:
+        if "parent" not in data:
+            pass  # the form did not offer a new place
+        elif data.get("parent") is not None and data["parent"].pk != original.parent_id:
             services.group_move(group=original, new_parent=data["parent"], actor=actor)
         elif data.get("parent") is None and original.parent_id is not None:
             raise ValidationError({"parent": _("A group cannot become a company; choose a parent.")})
@@ -224,7 +238,7 @@ class GroupAdminForm(forms.ModelForm):
 class GroupAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin, MPTTModelAdmin):
     form = GroupAdminForm
     inlines = [MembershipInline]
-    list_display = ["name", "kind", "number", "parent"]
+    list_display = ["name", "kind", "number", "parent_in_scope"]
     list_filter = ["kind", "level"]
     search_fields = ["name", "number"]
     mptt_level_indent = 20
@@ -233,9 +247,20 @@ class GroupAdmin(NotFoundOutsideScope, StaffCanView, SimpleHistoryAdmin, MPTTMod
     autocomplete_fields = ["parent"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk__in=groups_visible_to(request.user).values("pk"))
+        visible = groups_visible_to(request.user)
+        return super().get_queryset(request).filter(pk__in=visible.values("pk")).annotate(
+            parent_visible=Exists(visible.filter(pk=OuterRef("parent_id"))))
+
+    @admin.display(description=_("parent"), ordering="parent__name")
+    def parent_in_scope(self, group):
+        # The top of a person's scope has a parent they may not see: it is not named.
+        return group.parent if group.parent_visible else "—"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.parent_id and not groups_manageable_by(request.user).filter(
+                pk=obj.parent_id).exists():
+            # The top of one's scope stays where it is: its parent is not offered, nor named.
+            kwargs["fields"] = [f for f in GroupAdminForm.Meta.fields if f != "parent"]
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request = request
         return form

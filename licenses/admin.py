@@ -9,7 +9,14 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import GroupAdmin, NotFoundOutsideScope, ReadOnly, ScopedChoices, SuperuserWrites
+from groups.admin import (
+    GroupAdmin,
+    NotFoundOutsideScope,
+    ReadOnly,
+    ScopedChoices,
+    ScopedInlineFormSet,
+    SuperuserWrites,
+)
 from groups.dryrun import dry_run
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
@@ -46,7 +53,7 @@ class BlockInlineForm(forms.ModelForm):
                                    valid_until=data.get("valid_until"), quantities=quantities, note=data.get("note") or "")
 
 
-class BlockInlineFormSet(forms.BaseInlineFormSet):
+class BlockInlineFormSet(ScopedInlineFormSet):
     """Validates the whole Licenses section with the service (a dry run), so the admin
     refuses exactly what the web form refuses; save_formset then runs it for real."""
 

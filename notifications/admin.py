@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from groups.admin import NotFoundOutsideScope, ReadOnly, ScopedChoices
-from groups.scoping import groups_visible_to
+from groups.scoping import groups_visible_to, users_visible_to
 
 from . import mail, services
 from .models import MailTemplate, Notification, ReminderLedger
@@ -70,7 +72,7 @@ class MailTemplateAdmin(ScopedChoices, admin.ModelAdmin):
 
     def preview(self, request, pk):
         if not request.user.is_superuser:
-            return redirect("admin:index")
+            raise Http404
         template = get_object_or_404(MailTemplate, pk=pk)
         rendered = mail.render(template.kind, template.language, mail.sample_context(template.language))
         return TemplateResponse(request, "admin/notifications/mailtemplate/preview.html",
@@ -78,8 +80,10 @@ class MailTemplateAdmin(ScopedChoices, admin.ModelAdmin):
                                  "opts": self.model._meta, "form": TestMailForm()})
 
     def test_mail(self, request, pk):
-        if not request.user.is_superuser or request.method != "POST":
-            return redirect("admin:index")
+        if not request.user.is_superuser:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         template = get_object_or_404(MailTemplate, pk=pk)
         form = TestMailForm(request.POST)
         if form.is_valid():
@@ -96,13 +100,21 @@ class MailTemplateAdmin(ScopedChoices, admin.ModelAdmin):
 
 @admin.register(ReminderLedger)
 class ReminderLedgerAdmin(NotFoundOutsideScope, ReadOnly, admin.ModelAdmin):
-    list_display = ["block", "day", "recipient", "kind", "sent_at", "attempts"]
+    list_display = ["block", "day", "recipient_in_scope", "kind", "sent_at", "attempts"]
     list_filter = ["kind", "day"]
-    search_fields = ["recipient__email"]
+    search_fields = ["block__group__name"]
     list_select_related = ["block", "recipient"]
+    fields = ["block", "day", "recipient_in_scope", "kind", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(block__group__in=groups_visible_to(request.user))
+        return super().get_queryset(request).filter(block__group__in=groups_visible_to(request.user)).annotate(
+            recipient_visible=Exists(users_visible_to(request.user).filter(pk=OuterRef("recipient_id"))))
+
+    @admin.display(description=gettext_lazy("recipient"))
+    def recipient_in_scope(self, row):
+        # Reminders of a group without administrators go to those above it: they are not named.
+        return row.recipient if row.recipient_visible else gettext_lazy("an administrator above your scope")
 
 
 @admin.register(Notification)
@@ -111,6 +123,7 @@ class NotificationAdmin(ReminderLedgerAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "user__email"]
     list_select_related = ["user", "group"]
+    fields = readonly_fields = ["title", "user", "group", "kind", "body", "created_at", "read_at"]
 
     def get_queryset(self, request):
         qs = admin.ModelAdmin.get_queryset(self, request)
