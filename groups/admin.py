@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -138,7 +140,8 @@ class NotFoundOutsideScope(ScopedChoices):
             rows.append((field.verbose_name, "—" if value in (None, "") else value))
         context = {
             **self.admin_site.each_context(request),
-            "title": _("%(object)s as recorded on %(date)s") % {"object": obj, "date": record.history_date},
+            "title": _("%(object)s as recorded on %(date)s") % {
+                "object": obj, "date": date_format(localtime(record.history_date), "DATETIME_FORMAT")},
             "opts": self.opts, "object": obj, "record": record, "rows": rows,
             **(extra_context or {}),
         }

@@ -110,6 +110,18 @@ def browser_type_launch_args():
 
 
 @pytest.fixture
+def screenshot():
+    """screenshot(page, name): saved under $SCREENSHOT_DIR (docs/screenshots/ when refreshing the docs)."""
+
+    def shoot(page, name: str, **kwargs) -> None:
+        folder = os.environ.get("SCREENSHOT_DIR")
+        if folder:
+            page.screenshot(path=os.path.join(folder, f"{name}.png"), **kwargs)
+
+    return shoot
+
+
+@pytest.fixture
 def browser_login(live_server, page):
     """Log in through the login form, as a person would; returns the page."""
 

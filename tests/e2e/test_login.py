@@ -24,3 +24,20 @@ def test_wrong_password_is_refused_with_a_message(tree, person, browser_login):
     dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d2@test.example")
     page = browser_login(dealer, password="wrong")
     expect(page.get_by_text("Please enter a correct email")).to_be_visible()
+
+
+def test_repeated_failures_lock_the_login_and_the_page_says_for_how_long(tree, person, browser_login, settings,
+                                                                         screenshot):
+    dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d3@test.example")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page = browser_login(dealer, password="wrong")
+        expect(page.get_by_text("Please enter a correct email")).to_be_visible()
+    page = browser_login(dealer, password="wrong")
+    lockout = page.get_by_role("alert")
+    expect(lockout).to_contain_text("Too many failed attempts for this account from this address")
+    expect(lockout).to_contain_text("15 minutes")
+    # The right password does not get through while the lockout lasts.
+    page = browser_login(dealer)
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed attempts")
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    screenshot(page, "login-lockout")

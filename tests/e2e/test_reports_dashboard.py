@@ -145,6 +145,8 @@ def test_site_sharing_its_dealers_pool_is_not_told_nothing_is_limited(tree, pers
     capacity = section(page, "Capacity and use")
     expect(capacity).to_be_visible()
     page.goto(f"{live_server.url}/licenses/groups/{site.pk}/")
-    expect(page.locator("#status")).to_contain_text("Shares the pool of Dealer A1.")
+    # The pool belongs to the dealer, above this person's scope: it is not named.
+    expect(page.locator("#status")).to_contain_text("Shares the pool of a group above your scope.")
+    expect(page.locator("main")).not_to_contain_text("Dealer A1")
     page.go_back()
     expect(capacity).not_to_contain_text("nothing is limited", timeout=1000)
