@@ -233,7 +233,9 @@ class Shortfall:
 
 def compare(before: Timeline | None, after: Timeline, features: dict[int, Feature],
             *, for_grant: bool = False) -> list[Shortfall]:
-    """Shortfalls the change made or worsened in `after`'s pool (one per feature, the first day).
+    """Shortfalls the change made or worsened in `after`'s pool: for each feature, the first day
+    sub-groups' blocks no longer fit, and the first day only residents no longer fit. A residents'
+    shortfall never hides a later day on which a sub-group's block does not fit.
 
     A block is checked on each of its days from today on. A resident's grant is checked against
     today's capacity, and, so that it never squeezes sub-groups' blocks already scheduled, on the
@@ -241,14 +243,14 @@ def compare(before: Timeline | None, after: Timeline, features: dict[int, Featur
     residents are suspended by the expiry sweep, not refused now).
     """
     days = sorted(set(after.days) | (set(before.days) if before else set()))
-    found: dict[int, Shortfall] = {}
+    found: dict[tuple[int, str], Shortfall] = {}
     today_capacity = after.at(after.today)[0]
     past_horizon: set[int] = set()
     for day in days:
         cap_a, carved_a = after.at(day)
         cap_b, carved_b = before.at(day) if before else ({}, {})
         for feature_id, feature in features.items():
-            if feature_id in found or feature_id in past_horizon:
+            if (feature_id, "blocks") in found or feature_id in past_horizon:
                 continue
             if for_grant and cap_a.get(feature_id, 0) < today_capacity.get(feature_id, 0):
                 past_horizon.add(feature_id)
@@ -272,8 +274,10 @@ def compare(before: Timeline | None, after: Timeline, features: dict[int, Featur
                 if not need_a or have_a or not need_b_ok:
                     continue
                 kind = "blocks" if da > 0 else "residents"
+            if (feature_id, kind) in found:
+                continue
             added = (da > db) or (ra > rb)
-            found[feature_id] = Shortfall(after.pool, feature, day, ca, da, ra, kind, added)
+            found[(feature_id, kind)] = Shortfall(after.pool, feature, day, ca, da, ra, kind, added)
     return sorted(found.values(), key=lambda s: (s.day, s.feature.position))
 
 
