@@ -65,15 +65,27 @@ def _grant_quantities(grants: Iterable[Grant]) -> dict[int, dict[int, int]]:
     return out
 
 
-def _room_today(pool: Group, on: date) -> tuple[dict[int, int], dict[int, bool], dict[int, Feature]]:
-    """What is left today per counted feature (may be negative) and which switches are on."""
+def _room_today(pool: Group, on: date, *, as_for_a_grant: bool = False,
+                ) -> tuple[dict[int, int], dict[int, bool], dict[int, Feature]]:
+    """What is left today per counted feature (may be negative) and which switches are on.
+
+    as_for_a_grant: what a new (or restored) grant may take: the least room on any day from
+    today until the pool's own capacity first falls below today's, so that it never squeezes a
+    sub-group's block already scheduled.
+    """
     features = pools.all_features()
     tl = pools.timeline(pool, on)
     capacity, carved = tl.at(on)
     room, switches = {}, {}
     for fid, feature in features.items():
         if feature.is_counted:
-            room[fid] = capacity.get(fid, 0) - carved.get(fid, 0) - tl.residents.get(fid, 0)
+            free = capacity.get(fid, 0) - carved.get(fid, 0)
+            if as_for_a_grant:
+                for day_capacity, day_carved in zip(tl.capacity, tl.carved, strict=True):
+                    if day_capacity.get(fid, 0) < capacity.get(fid, 0):
+                        break  # days are in order: from here on the fall is the sweep's to handle
+                    free = min(free, day_capacity.get(fid, 0) - day_carved.get(fid, 0))
+            room[fid] = free - tl.residents.get(fid, 0)
         else:
             switches[fid] = capacity.get(fid, 0) > 0
     return room, switches, features
@@ -130,7 +142,7 @@ def suspend_to_fit(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
 
 
 def restore_grants(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
-    """Bring suspended grants back, oldest first, as far as the pool has room today."""
+    """Bring suspended grants back, oldest first, each checked like a new grant."""
     # Cheap when nothing is suspended (the usual case): suspended grants are few and indexed.
     if not Grant.objects.filter(suspended_at__isnull=False, group__tree_id=pool.tree_id).exists():
         return []
@@ -139,7 +151,7 @@ def restore_grants(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
                  .select_related("user", "group").order_by("granted_at", "pk") if scope.serves(g.group.lft)]
     if not suspended:
         return []
-    room, switches, _features = _room_today(pool, on)
+    room, switches, _features = _room_today(pool, on, as_for_a_grant=True)
     quantities = _grant_quantities(suspended)
     restored = []
     for grant in suspended:
