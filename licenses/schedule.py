@@ -33,9 +33,13 @@ def reminder_days(valid_until: date, days_before: int, recurrence: str, notify_e
 
 def latest_due(valid_until: date, days_before: int, recurrence: str, notify_expired: bool,
                on: date, reminder_on: bool = True) -> tuple[date, str] | None:
-    """The latest reminder that fell due on or before `on` (after an outage, only that one)."""
+    """The latest reminder that fell due on or before `on` (after an outage, only that one).
+
+    From the day after the block's end, only the expired notice (if on) is due: a catch-up never
+    sends an "expiring" mail about a block that has already ended.
+    """
     schedule = reminder_days(valid_until, days_before, recurrence, notify_expired)
-    if not reminder_on:
+    if not reminder_on or on > valid_until:
         schedule = [(d, k) for d, k in schedule if k == EXPIRED]
     due = [(d, k) for d, k in schedule if d <= on]
     return due[-1] if due else None

@@ -92,6 +92,17 @@ def sample_context(language: str) -> dict:
     }
 
 
+def combine(parts: list[RenderedMail]) -> RenderedMail:
+    """One mail from several rendered ones (a group's expiring and expired blocks of one day)."""
+    if len(parts) == 1:
+        return parts[0]
+    return RenderedMail(
+        subject=" · ".join(p.subject for p in parts),
+        text_body="\n\n-----\n\n".join(p.text_body.strip() for p in parts) + "\n",
+        html_body="<hr>".join(p.html_body for p in parts),
+    )
+
+
 def build_message(rendered: RenderedMail, to: str) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(rendered.subject, rendered.text_body, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(rendered.html_body, "text/html")

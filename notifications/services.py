@@ -51,7 +51,8 @@ class SweepResult:
 
 
 def recipients_for(group: Group) -> list[User]:
-    """The administrators of the group, or of its nearest ancestor that has some."""
+    """The administrators of the group, or of its nearest ancestor that has some; with none up the
+    tree, the server administrators. A due reminder is never skipped for want of a recipient."""
     memberships = list(
         Membership.objects.filter(
             role__in=list(ADMIN_ROLES), group__tree_id=group.tree_id, group__lft__lte=group.lft,
@@ -59,7 +60,7 @@ def recipients_for(group: Group) -> list[User]:
         ).select_related("user", "group").order_by("-group__level", "user__email")
     )
     if not memberships:
-        return []
+        return list(User.objects.filter(is_superuser=True, is_active=True).order_by("email"))
     deepest = memberships[0].group.level
     seen, out = set(), []
     for m in memberships:
@@ -142,58 +143,71 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
         return True
     ok = True
     for recipient in recipients:
-        for kind, items in due.items():
-            try:
-                _send_one(group, recipient, kind, items, on=on, dry_run=dry_run, result=result)
-            except Exception as exc:  # noqa: BLE001 - SMTP and friends: retried by the next run
-                ok = False
-                log.warning("reminder to %s for group %s failed: %s", recipient.email, group.pk, exc)
-                result.failures.append(f"{recipient.email} / group {group.pk}: {exc}")
+        # One mail per recipient, group and day lists every block due, expiring and expired together.
+        try:
+            _send_one(group, recipient, due, on=on, dry_run=dry_run, result=result)
+        except Exception as exc:  # noqa: BLE001 - SMTP and friends: retried by the next run
+            ok = False
+            log.warning("reminder to %s for group %s failed: %s", recipient.email, group.pk, exc)
+            result.failures.append(f"{recipient.email} / group {group.pk}: {exc}")
+            for kind, items in due.items():
                 for block, day in items:
                     result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "failed"))
     return ok
 
 
-def _send_one(group: Group, recipient: User, kind: str, items: list[tuple[LicenseBlock, date]], *, on: date,
+def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], *, on: date,
               dry_run: bool, result: SweepResult) -> None:
     if dry_run:
-        sent = set(ReminderLedger.objects.filter(
-            recipient=recipient, block_id__in=[b.pk for b, _d in items]).values_list("block_id", "day"))
-        for block, day in items:
-            status = "already sent" if (block.pk, day) in sent else "would send"
-            result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, status))
+        for kind, items in due.items():
+            sent = set(ReminderLedger.objects.filter(
+                recipient=recipient, block_id__in=[b.pk for b, _d in items]).values_list("block_id", "day"))
+            for block, day in items:
+                status = "already sent" if (block.pk, day) in sent else "would send"
+                result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, status))
         return
     with transaction.atomic():
-        claimed: list[tuple[LicenseBlock, date, ReminderLedger]] = []
-        for block, day in items:
-            try:
-                with transaction.atomic():
-                    row = ReminderLedger.objects.create(block=block, day=day, recipient=recipient, kind=kind, attempts=1)
-            except IntegrityError:
-                result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "already sent"))
-                continue
-            claimed.append((block, day, row))
+        claimed: dict[str, list[tuple[LicenseBlock, date, ReminderLedger]]] = defaultdict(list)
+        for kind, items in due.items():
+            for block, day in items:
+                try:
+                    with transaction.atomic():
+                        row = ReminderLedger.objects.create(block=block, day=day, recipient=recipient, kind=kind,
+                                                            attempts=1)
+                except IntegrityError:
+                    result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day,
+                                                         "already sent"))
+                    continue
+                claimed[kind].append((block, day, row))
         if not claimed:
             return
         link = settings.SITE_URL.rstrip("/") + reverse("licenses:group_licenses", args=[group.pk])
-        with translation.override(recipient.language or "en"):
-            context = {
-                "group": group.name,
-                "administrator": recipient.display_name,
-                "licenses": [_block_context(b, on) for b, _d, _r in claimed],
-                "days_left": min(max((b.valid_until - on).days, 0) for b, _d, _r in claimed),
-                "link": link,
-            }
-            rendered = mail.render(kind, recipient.language or "en", context)
+        language = recipient.language or "en"
+        parts = []
+        with translation.override(language):
+            for kind in (schedule.EXPIRING, schedule.EXPIRED):
+                if claimed.get(kind):
+                    context = {
+                        "group": group.name,
+                        "administrator": recipient.display_name,
+                        "licenses": [_block_context(b, on) for b, _d, _r in claimed[kind]],
+                        "days_left": min(max((b.valid_until - on).days, 0) for b, _d, _r in claimed[kind]),
+                        "link": link,
+                    }
+                    parts.append(mail.render(kind, language, context))
+        rendered = mail.combine(parts)
         # Sent inside the transaction: if it raises, the claim is rolled back and sent again later.
         mail.build_message(rendered, recipient.email).send(fail_silently=False)
         now = timezone.now()
-        ReminderLedger.objects.filter(pk__in=[r.pk for _b, _d, r in claimed]).update(sent_at=now)
-        LicenseBlock.objects.filter(pk__in=[b.pk for b, _d, _r in claimed]).update(last_notified_at=now)
-        Notification.objects.create(user=recipient, group=group, kind=kind, title=rendered.subject,
-                                    body=rendered.text_body)
-        for block, day, _row in claimed:
-            result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "sent"))
+        rows = [row for items in claimed.values() for row in items]
+        ReminderLedger.objects.filter(pk__in=[r.pk for _b, _d, r in rows]).update(sent_at=now)
+        LicenseBlock.objects.filter(pk__in=[b.pk for b, _d, _r in rows]).update(last_notified_at=now)
+        Notification.objects.create(user=recipient, group=group,
+                                    kind=schedule.EXPIRING if claimed.get(schedule.EXPIRING) else schedule.EXPIRED,
+                                    title=rendered.subject, body=rendered.text_body)
+        for kind, items in claimed.items():
+            for block, day, _row in items:
+                result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "sent"))
 
 
 def send_test_mail(*, kind: str, language: str, to: str) -> mail.RenderedMail:

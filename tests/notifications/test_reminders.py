@@ -109,3 +109,43 @@ def test_blocks_of_a_group_without_restriction_are_not_reminded(setup, tree, ope
          recurrence="weekly")
     assert sent_on(date(2027, 3, 17)) == []
     assert mailoutbox == []
+
+
+def test_a_catch_up_after_the_end_sends_no_expiring_mail_when_expired_notices_are_off(tree, operator, person,
+                                                                                      mailoutbox):
+    """From the day after a block's end it gets only the expired notice (if on), never an 'expiring' one."""
+    LicenseBlock.objects.filter(kind="trial").delete()
+    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    person(Role.SITE_ADMIN, tree["Dealer A1"], email="admin-a1@test.example")
+    give(tree["Dealer A1"], block(10, 10, start=START, until=END), actor=operator, on=START,
+         reminder_enabled=True, reminder_days=14, recurrence="daily", notify_expired=False)
+    assert sent_on(END + timedelta(days=3)) == []  # the beat was down over the last reminder days
+    assert mailoutbox == []
+
+
+def test_one_mail_lists_the_expiring_and_the_expired_blocks_of_a_group_due_the_same_day(setup, tree, operator,
+                                                                                        mailoutbox):
+    dealer = tree["Dealer A1"]
+    ending = LicenseBlock.objects.get(group=dealer)
+    other_end = END + timedelta(days=14)
+    give(dealer, block(10, 10, start=START, until=END, id=ending.pk, key="a"),
+         block(5, 5, start=START, until=other_end, key="b"), actor=operator, on=START,
+         reminder_enabled=True, reminder_days=14, recurrence="once", notify_expired=True)
+    actions = sent_on(END + timedelta(days=1))  # the first block's expired day is the second's reminder day
+    assert sorted(a.kind for a in actions) == ["expired", "expiring"]
+    assert len(mailoutbox) == 1
+    body = mailoutbox[0].body
+    assert "are coming to their end" in body and "have expired" in body
+    assert str(END) in body and str(other_end) in body
+    assert Notification.objects.filter(group=dealer).count() == 1
+
+
+def test_with_no_administrator_up_the_tree_the_server_administrators_are_told(tree, operator, mailoutbox):
+    """A reminder is never skipped: 'Once' with nobody to tell used to be lost for good."""
+    LicenseBlock.objects.filter(kind="trial").delete()
+    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    give(tree["Dealer A1"], block(10, 10, start=START, until=END), actor=operator, on=START,
+         reminder_enabled=True, reminder_days=14, recurrence="once", notify_expired=False)
+    actions = sent_on(END - timedelta(days=14))
+    assert [(a.recipient, a.kind) for a in actions] == [(operator.email, "expiring")]
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [operator.email]
