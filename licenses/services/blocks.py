@@ -155,7 +155,9 @@ def licenses_save(
         # A reminder already due today goes out now, not at tomorrow morning's sweep.
         enqueue_on_commit("notifications.tasks.send_license_reminders", on.isoformat())
     after_pools = [owner, group if settings.restricted else None]
-    return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks)
+    moved_to = (group if settings.restricted else owner) if structure_changes else None
+    return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks,
+                    residents_moved_to=moved_to)
 
 
 def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | None = None) -> None:

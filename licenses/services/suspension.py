@@ -27,10 +27,17 @@ from ._base import (
 
 
 def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bool, actor: Actor,
-             blocks: Iterable[BlockInput] = ()) -> SaveResult:
-    """Refuse, ask to confirm, or suspend, from what the change did to `after_pools`."""
+             blocks: Iterable[BlockInput] = (), residents_moved_to: Group | None = None) -> SaveResult:
+    """Refuse, ask to confirm, or suspend, from what the change did to `after_pools`.
+
+    residents_moved_to: the pool that takes over residents when a restriction is switched on
+    (the group itself) or off (its owner). Residents who would not fit there are the
+    administrator's to confirm, as with a lowering, not a refusal.
+    """
     shortfalls = change.shortfalls(after_pools)
-    hard = [(s, e) for s, e in shortfalls if s.kind == "blocks" or s.added_demand]
+    moved_to = residents_moved_to.pk if residents_moved_to is not None else None
+    hard = [(s, e) for s, e in shortfalls
+            if s.kind == "blocks" or (s.added_demand and s.pool.pk != moved_to)]
     if hard:
         _raise_hard(hard, blocks=blocks)
     result = SaveResult()

@@ -74,3 +74,22 @@ def test_a_renewal_that_starts_later_brings_suspended_grants_back_on_its_first_d
     expire_licenses(on=_day(4))
     first.refresh_from_db(), second.refresh_from_db()
     assert not first.is_suspended and not second.is_suspended
+
+
+def test_switching_restriction_on_offers_to_suspend_residents_instead_of_refusing(company, tree, person, operator):  # noqa: F811
+    """Rule 3: switching restriction on (or off) gets the same confirmation path as a lowering."""
+    dealer = tree["Dealer A1"]
+    give(dealer, block(20, 20, days=100), actor=operator)
+    with time_machine.travel("2027-01-10 09:00"):
+        older = _resident_under(tree["Site A1"], person, operator, virtual_numbers=3, mobile_apps=3)
+    with time_machine.travel("2027-01-10 10:00"):
+        newer = _resident_under(tree["Site A1"], person, operator, virtual_numbers=3, mobile_apps=3)
+    site = tree["Site A1"]
+    with pytest.raises(services.NeedsConfirmation) as caught:
+        give(site, block(4, 4, days=100), actor=operator)
+    assert [g.pk for g in caught.value.grants] == [newer.pk]
+    assert not LicenseBlock.objects.filter(group=site).exists()
+    result = give(site, block(4, 4, days=100), actor=operator, confirm=True)
+    assert [g.pk for g in result.suspended] == [newer.pk]
+    older.refresh_from_db(), newer.refresh_from_db()
+    assert not older.is_suspended and newer.is_suspended

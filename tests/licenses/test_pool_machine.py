@@ -192,6 +192,25 @@ class PoolMachine(RuleBasedStateMachine):
             group=group, settings=services.SettingsInput(restricted=True), blocks=[data], actor=self.operator,
             on=self.today, confirm_suspend=confirm))
 
+    @rule(name=st.sampled_from(["Company", *GROUPS]), slack=st.integers(0, 3), confirm=st.booleans())
+    def lower_to_the_edge(self, name, slack, confirm):
+        """Lower a group's first block to just around what its sub-groups hold at their peak:
+        the boundary where a lowering breaks a later sub-group block."""
+        group = Group.objects.get(pk=self.groups[name])
+        first = LicenseBlock.objects.filter(group=group, device__isnull=True).order_by("pk").first()
+        if first is None:
+            return
+        rows = Rows()
+        peak = max(rows.day(group.pk, self.today + timedelta(days=n))[1]["virtual_numbers"] for n in range(HORIZON))
+        data = services.block_to_input(first, key="b")
+        quantity = max(peak - slack, 0)
+        data.quantities = {"virtual_numbers": quantity, "mobile_apps": min(data.quantities.get("mobile_apps", 0),
+                                                                            quantity),
+                           "ukey2_keys": data.quantities.get("ukey2_keys", 0)}
+        self._attempt(lambda: services.licenses_save(
+            group=group, settings=services.settings_input(group), blocks=[data], actor=self.operator,
+            on=self.today, confirm_suspend=confirm))
+
     @rule(name=st.sampled_from(GROUPS), confirm=st.booleans())
     def delete_block(self, name, confirm):
         group = Group.objects.get(pk=self.groups[name])
