@@ -127,14 +127,20 @@ def group_move(request: HttpRequest, pk: int) -> HttpResponse:
     group = _manageable_or_404(request, pk)
     query = request.GET.get("q", "")
     candidates = selectors.move_candidates(user=request.user, group=group, query=query)
+    needs_confirmation = None
     if request.method == "POST":
         # Validate against every allowed target, not just the page of search results shown.
         form = MoveForm(request.POST, candidates=selectors.move_candidates(user=request.user, group=group))
         if form.is_valid():
             try:
-                services.group_move(group=group, new_parent=form.cleaned_data["new_parent"], actor=request.user)
+                services.group_move(group=group, new_parent=form.cleaned_data["new_parent"], actor=request.user,
+                                    confirm_suspend=bool(request.POST.get("confirm_suspend")))
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                if exc.code == "confirm_suspend":  # only residents would be short: the person may confirm
+                    needs_confirmation = exc
+                    candidates = candidates.filter(pk=form.cleaned_data["new_parent"].pk)
+                else:
+                    _apply_errors(form, exc)
             else:
                 messages.success(request, _("Group moved."))
                 return redirect("groups:detail", pk=group.pk)
@@ -142,7 +148,9 @@ def group_move(request: HttpRequest, pk: int) -> HttpResponse:
         form = MoveForm(candidates=candidates)
     shown = candidates[:50]
     template = "groups/_move_candidates.html" if request.htmx else "groups/move.html"
-    return render(request, template, {"form": form, "group": group, "candidates": shown, "query": query})
+    return render(request, template, {"form": form, "group": group, "candidates": shown, "query": query,
+                                      "needs_confirmation": needs_confirmation,
+                                      "chosen": form.cleaned_data.get("new_parent") if needs_confirmation else None})
 
 
 @login_required

@@ -15,9 +15,11 @@ from ..models import ADMIN_ROLES, Group, Membership
 from ..scoping import Actor, audit_user, can_create_companies, can_manage, is_system
 
 # Other apps (licenses) veto tree changes that would break what they hold. A check is
-# called before the change with (event, group, new_parent) and returns a callable that is
-# run after the change, inside the same transaction, and raises ValidationError to undo it.
-TreeChangeCheck = Callable[[str, Group, Group | None], Callable[[], None] | None]
+# called before the change with (event, group, new_parent, actor=, confirm=) and returns a
+# callable that is run after the change, inside the same transaction, and raises
+# ValidationError to undo it; one with code "confirm_suspend" asks the person to confirm
+# (the change then runs again with confirm=True).
+TreeChangeCheck = Callable[..., Callable[[], None] | None]
 _tree_change_checks: list[TreeChangeCheck] = []
 # Called after a company (root) is created, inside its transaction (licenses issues a Trial).
 _company_created_hooks: list[Callable[[Group, Actor], None]] = []
@@ -34,8 +36,10 @@ def register_company_created_hook(hook: Callable[[Group, Actor], None]) -> None:
         _company_created_hooks.append(hook)
 
 
-def _run_checks(event: str, group: Group, new_parent: Group | None) -> list[Callable[[], None]]:
-    return [after for check in _tree_change_checks if (after := check(event, group, new_parent))]
+def _run_checks(event: str, group: Group, new_parent: Group | None, *, actor: Actor,
+                confirm: bool = False) -> list[Callable[[], None]]:
+    return [after for check in _tree_change_checks
+            if (after := check(event, group, new_parent, actor=actor, confirm=confirm))]
 
 
 def _require_manage(actor: Actor, group: Group) -> None:
@@ -111,7 +115,7 @@ def group_update(
 
 
 @transaction.atomic
-def group_move(*, group: Group, new_parent: Group, actor: Actor) -> Group:
+def group_move(*, group: Group, new_parent: Group, actor: Actor, confirm_suspend: bool = False) -> Group:
     """Move `group` (with its subtree) to be the last child of `new_parent`, same company only."""
     if new_parent is None:
         raise ValidationError({"new_parent": _("Choose where to move the group.")})
@@ -135,7 +139,7 @@ def group_move(*, group: Group, new_parent: Group, actor: Actor) -> Group:
         )
     if group.parent_id == new_parent.pk:
         return group
-    afters = _run_checks("move", group, new_parent)
+    afters = _run_checks("move", group, new_parent, actor=actor, confirm=confirm_suspend)
     try:
         group.move_to(new_parent, "last-child")
     except InvalidMove as exc:
@@ -184,7 +188,7 @@ def group_delete(*, group: Group, actor: Actor) -> None:
         and Membership.objects.filter(user=actor, group=group, role__in=ADMIN_ROLES).exists()
     ):
         raise PermissionDenied(_("You cannot delete the group you administer."))
-    afters = _run_checks("delete", group, None)
+    afters = _run_checks("delete", group, None, actor=actor)
     group._history_user = audit_user(actor)
     group.delete()
     for after in afters:

@@ -93,3 +93,31 @@ def test_switching_restriction_on_offers_to_suspend_residents_instead_of_refusin
     assert [g.pk for g in result.suspended] == [newer.pk]
     older.refresh_from_db(), newer.refresh_from_db()
     assert not older.is_suspended and newer.is_suspended
+
+
+def test_a_move_that_leaves_only_residents_short_asks_to_confirm_then_suspends(company, tree, person, operator,  # noqa: F811
+                                                                              client):
+    dealer, site = tree["Dealer A1"], tree["Site A1"]
+    give(dealer, block(20, 20, days=100), actor=operator)
+    give(site, block(4, 4, days=100), actor=operator)
+    with time_machine.travel("2027-01-10 09:00"):
+        settled = _resident_under(site, person, operator, virtual_numbers=3, mobile_apps=3)
+    with time_machine.travel("2027-01-10 10:00"):
+        moving = _resident_under(dealer, person, operator, virtual_numbers=3, mobile_apps=3)
+    flat = moving.group
+    with time_machine.travel(TODAY):
+        with pytest.raises(services.NeedsConfirmation) as caught:
+            group_services.group_move(group=flat, new_parent=site, actor=operator)
+        assert [g.pk for g in caught.value.grants] == [moving.pk]
+        flat.refresh_from_db()
+        assert flat.parent_id == dealer.pk
+        # The same through the Move page, as a person would: asked first, moved once confirmed.
+        client.force_login(operator)
+        page = client.post(f"/groups/{flat.pk}/move/", {"new_parent": site.pk})
+        assert page.status_code == 200 and 'id="confirm-suspend"' in page.content.decode()
+        flat.refresh_from_db()
+        assert flat.parent_id == dealer.pk
+        done = client.post(f"/groups/{flat.pk}/move/", {"new_parent": site.pk, "confirm_suspend": "1"})
+        assert done.status_code == 302
+    flat.refresh_from_db(), moving.refresh_from_db(), settled.refresh_from_db()
+    assert flat.parent_id == site.pk and moving.is_suspended and not settled.is_suspended
