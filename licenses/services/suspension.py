@@ -21,6 +21,7 @@ from ._base import (
     NeedsConfirmation,
     PoolChange,
     SaveResult,
+    _day,
     _raise_hard,
     shortfall_message,
 )
@@ -43,18 +44,28 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
     result = SaveResult()
     soft_pools = {s.pool.pk: s.pool for s, _e in shortfalls}
     if soft_pools:
-        to_suspend: list[Grant] = []
+        # (grant, day): suspended now when the day is today; else by the daily sweep on that day.
+        to_suspend: list[tuple[Grant, date]] = []
         for pool in soft_pools.values():
-            to_suspend += _grants_to_suspend(pool, change.today)
+            now = _grants_to_suspend(pool, change.today)
+            if now:
+                to_suspend += [(g, change.today) for g in now]
+                continue
+            first_day = min(s.day for s, _e in shortfalls if s.pool.pk == pool.pk)
+            to_suspend += [(g, first_day) for g in _grants_to_suspend(pool, first_day)]
         if to_suspend and not confirm:
-            names = ", ".join(f"{g.user.display_name} ({g.group.name})" for g in to_suspend)
+            names = ", ".join(
+                f"{g.user.display_name} ({g.group.name})" if day == change.today else
+                _("%(who)s (%(where)s) from %(day)s") % {"who": g.user.display_name, "where": g.group.name,
+                                                          "day": _day(day)}
+                for g, day in to_suspend)
             raise NeedsConfirmation(
                 " ".join(shortfall_message(s, e) for s, e in shortfalls)
                 + " " + _("Confirm to suspend these residents' grants: %(names)s.") % {"names": names},
-                to_suspend,
+                [g for g, _day_ in to_suspend],
             )
-        _suspend(to_suspend, actor)
-        result.suspended = to_suspend
+        result.suspended = [g for g, day in to_suspend if day == change.today]
+        _suspend(result.suspended, actor)
     for pool in after_pools:
         if pool is not None:
             result.restored += restore_grants(pool=pool, on=change.today, actor=actor)

@@ -121,3 +121,26 @@ def test_a_move_that_leaves_only_residents_short_asks_to_confirm_then_suspends(c
         assert done.status_code == 302
     flat.refresh_from_db(), moving.refresh_from_db(), settled.refresh_from_db()
     assert flat.parent_id == site.pk and moving.is_suspended and not settled.is_suspended
+
+
+def test_a_lowering_that_leaves_a_later_day_short_for_residents_is_confirmed_with_that_day(company, tree, person,  # noqa: F811
+                                                                                         operator):
+    """Rule 3: residents short only on a later day (a sub-group's block starts): the person confirms a
+    list with the day; the daily sweep suspends them on that day, not before."""
+    dealer = tree["Dealer A1"]
+    give(dealer, block(10, 10, days=100), actor=operator)
+    resident = _resident_under(dealer, person, operator, virtual_numbers=4, mobile_apps=4)
+    give(tree["Site A1"], block(5, 5, start=_day(3), days=20), actor=operator)
+    dealer_block = LicenseBlock.objects.get(group=dealer)
+    with pytest.raises(services.NeedsConfirmation) as caught:
+        give(dealer, block(8, 8, days=100, id=dealer_block.pk), actor=operator)
+    assert [g.pk for g in caught.value.grants] == [resident.pk]
+    assert "from 2027-01-13" in caught.value.messages[0]
+    result = give(dealer, block(8, 8, days=100, id=dealer_block.pk), actor=operator, confirm=True)
+    assert result.suspended == []
+    expire_licenses(on=_day(2))
+    resident.refresh_from_db()
+    assert not resident.is_suspended
+    expire_licenses(on=_day(3))
+    resident.refresh_from_db()
+    assert resident.is_suspended
