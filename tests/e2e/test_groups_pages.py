@@ -599,3 +599,43 @@ def test_concierge_sees_groups_without_change_buttons_and_is_refused_on_post(tre
     assert building.name == "Building 1"
     assert Group.objects.filter(pk=building.pk).exists()
 
+
+
+def test_a_move_that_leaves_residents_short_is_confirmed_on_the_move_page(tree, dealer_a1, operator, person,
+                                                                          signed_in, live_server, screenshot):
+    from licenses import services as license_services
+    from licenses.models import Grant
+
+    today = license_services.today()
+
+    def pool(group, vn):
+        license_services.licenses_save(
+            group=group, settings=license_services.SettingsInput(restricted=True), actor=operator, on=today,
+            blocks=[license_services.BlockInput(key="b", id=None, kind="plus", valid_from=today, valid_until=None,
+                                                quantities={"virtual_numbers": vn, "mobile_apps": vn})])
+
+    pool(tree["Company A"], 50)
+    pool(tree["Dealer A1"], 20)
+    pool(tree["Site A1"], 4)
+    flat = group_services.group_create(parent=tree["Dealer A1"], name="Corner flat", kind=Group.Kind.APARTMENT,
+                                       actor=operator)
+    resident = person(Role.RESIDENT, flat, email="moving@test.example", name="Maria Moving")
+    license_services.grant_set(group=flat, user=resident, quantities={"virtual_numbers": 6, "mobile_apps": 6},
+                               actor=operator, on=today)
+
+    page = signed_in(dealer_a1)
+    page.goto(f"{live_server.url}/groups/{flat.pk}/move/")
+    page.get_by_label("Site A1 (Site)").check()
+    page.get_by_role("button", name="Move").click()
+    warning = page.locator("#confirm-suspend")
+    expect(warning).to_contain_text("This move would break a pool")
+    expect(warning).to_contain_text("Maria Moving (Corner flat)")
+    flat.refresh_from_db()
+    assert flat.parent_id == tree["Dealer A1"].pk  # nothing moved yet
+    screenshot(page, "move-confirm")
+    page.get_by_label("Yes, suspend these grants").check()
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_role("alert")).to_have_text("Group moved.")
+    flat.refresh_from_db()
+    assert flat.parent_id == tree["Site A1"].pk
+    assert Grant.objects.get(user=resident).is_suspended
