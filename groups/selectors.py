@@ -4,7 +4,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from .models import Group, Membership, User
-from .scoping import can_view, groups_manageable_by, groups_visible_to, scope_q
+from .scoping import groups_manageable_by, groups_visible_to, scope_q
 
 PAGE_SIZE = 50
 
@@ -53,7 +53,3 @@ def move_candidates(*, user: User, group: Group, query: str = "") -> QuerySet[Gr
 
 def group_members(*, group: Group) -> QuerySet[Membership]:
     return group.memberships.select_related("user").order_by("role", "user__email")
-
-
-def visible(user: User, group: Group) -> bool:
-    return can_view(user, group)

@@ -6,7 +6,6 @@ pool is compared at those breakpoints, in one sweep over sorted events, never da
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -42,13 +41,6 @@ def pool_owner(group: Group) -> Group | None:
         .first()
     )
 
-
-def is_restricted(group: Group) -> bool:
-    settings = getattr(group, "license_settings", None)
-    try:
-        return bool(settings and settings.restricted)
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
-        return False
 
 
 @dataclass(frozen=True)
@@ -281,14 +273,6 @@ def compare(before: Timeline | None, after: Timeline, features: dict[int, Featur
     return sorted(found.values(), key=lambda s: (s.day, s.feature.position))
 
 
-def counted_features() -> list[Feature]:
-    return list(Feature.objects.filter(kind=Feature.Kind.COUNTED))
-
 
 def all_features() -> dict[int, Feature]:
     return {f.pk: f for f in Feature.objects.all()}
-
-
-def groups_pools(groups: Iterable[Group]) -> dict[int, Group | None]:
-    """group id -> serving pool, for a handful of groups."""
-    return {g.pk: serving_pool(g) for g in groups}

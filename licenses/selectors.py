@@ -32,10 +32,6 @@ class BlockRow:
     quantities: dict[str, int]  # code -> quantity
     switches: list[Feature]
 
-    @property
-    def summary_quantities(self) -> str:
-        return ", ".join(f"{q}" for q in self.quantities.values())
-
 
 @dataclass
 class PoolStatus:

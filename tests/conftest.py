@@ -2,7 +2,6 @@ import importlib
 import os
 
 import pytest
-from django.db import connection
 
 from groups import services as group_services
 from groups.models import Group, Role
@@ -88,15 +87,6 @@ def dealer_admin(tree, person):
     return person(Role.SITE_ADMIN, tree["Dealer A1"], email="dealer-a1@test.example", is_staff=True)
 
 
-@pytest.fixture
-def logged_in(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 # --- browser tests ----------------------------------------------------------------------
 
 
@@ -134,9 +124,3 @@ def browser_login(live_server, page):
         return page
 
     return login
-
-
-@pytest.fixture
-def pg_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")

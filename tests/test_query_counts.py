@@ -1,6 +1,6 @@
 """Main pages' query counts do not grow with rows: pinned at a small and a large size."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -77,12 +77,12 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     return dealer, admin
 
 
-@pytest.mark.parametrize("url", ["/licenses/groups/{pk}/", "/licenses/groups/{pk}/devices/"])
-def test_licenses_page_does_not_grow_with_blocks_children_or_residents(client, operator, url):
+@pytest.mark.parametrize(("url", "most"), [("/licenses/groups/{pk}/", 18), ("/licenses/groups/{pk}/devices/", 7)])
+def test_licenses_page_does_not_grow_with_blocks_children_or_residents(client, operator, url, most):
     counts = []
     for size in (10, 1000):
         dealer, admin = _pool_with(size, operator)
         client.force_login(admin)
         counts.append(count(client, url.format(pk=dealer.pk)))
     assert counts[0] == counts[1], counts
-    assert date.today()  # the pages rendered at both sizes
+    assert counts[0] <= most, counts  # an upper bound, not only "small equals large"  # an upper bound, not only "small equals large"
