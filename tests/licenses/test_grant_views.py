@@ -48,7 +48,7 @@ def test_concierge_reads_but_cannot_post(apartment_with_residents, client, perso
     concierge = person(Role.CONCIERGE, tree["Site A1"], email="c@test.example")
     client.force_login(concierge)
     page = client.get(f"/licenses/groups/{apartment.pk}/residents/").content.decode()
-    assert "res0@test.example" in page or "Person" in page
+    assert all(p.display_name in page for p in people)
     assert "Save all" not in page
     assert post_bulk(client, apartment, people, [(1, 1, False)] * 3).status_code == 403
 
