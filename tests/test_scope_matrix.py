@@ -65,8 +65,8 @@ WEB_OBJECT_URLS = {
 WEB_PUBLIC_PARAMETRISED = {"password_reset_confirm"}
 ADMIN_OBJECT_ARGS = {"object_id", "pk", "id"}
 # Query strings tried on every web page without an object: searches, filters and the CSV exports.
-WEB_QUERIES = [{}, {"q": "Site"}, {"q": "Company"}, {"format": "csv"}, {"subtree": "Site B"},
-               {"subtree": "Dealer A2"}, {"format": "options", "q": "Site"}]
+WEB_QUERIES = [{}, {"q": "Site"}, {"q": "Company"}, {"q": "Dealer"}, {"format": "csv"}, {"subtree": "Site B"},
+               {"subtree": "Dealer A2"}, {"format": "options", "q": "Site"}, {"format": "options", "q": "Dealer"}]
 # Tables that change on any request (sessions, login throttling) are not part of the snapshot.
 UNSNAPSHOTTED_APPS = {"sessions", "axes"}
 
