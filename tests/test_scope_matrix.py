@@ -405,11 +405,12 @@ def _check_choices(findings, world, role, method, path, response):
                 findings.add(role, method, path, f"field {name} offers choices outside scope: {wrong[:5]}")
 
 
-def _login(client, world, role):
+def _as(client, world, role) -> tuple[list[str], "Findings"]:
+    """Log in as the role (anonymous stays out); the names it must never see, and a findings list."""
     user = world.users[role]
     if user is not None and role != "anonymous":
         client.force_login(user)
-    return user
+    return world.outside_names(role), Findings()
 
 
 def _object_paths(world, role, *, inside: bool) -> list[tuple[str, object]]:
@@ -431,9 +432,7 @@ def _object_paths(world, role, *, inside: bool) -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_objects_outside_scope_are_refused_and_nothing_changes(world, client, role):
-    _login(client, world, role)
-    outside_names = world.outside_names(role)
-    findings = Findings()
+    outside_names, findings = _as(client, world, role)
     paths = _object_paths(world, role, inside=False)
     assert paths, "the matrix found no object outside this role's scope"
     before = _snapshot()
@@ -457,9 +456,7 @@ def test_objects_outside_scope_are_refused_and_nothing_changes(world, client, ro
 
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_inside_scope_answer_name_nothing_outside_and_offer_only_scoped_choices(world, client, role):
-    _login(client, world, role)
-    outside_names = world.outside_names(role)
-    findings = Findings()
+    outside_names, findings = _as(client, world, role)
     pages = [path for path, _ in _object_paths(world, role, inside=True)]
     for name, route, _ in web_urls():
         if not _params(route) and name not in ("logout", "switch_language"):
@@ -503,9 +500,7 @@ def _filter_links(response) -> list[str]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_admin_autocompletes_and_actions_stay_in_scope(world, client, role):
-    _login(client, world, role)
-    outside_names = world.outside_names(role)
-    findings = Findings()
+    outside_names, findings = _as(client, world, role)
     request_user = world.users[role]
     for model, model_admin in admin.site._registry.items():
         inlines = [inline(model, admin.site) for inline in model_admin.inlines]

@@ -278,6 +278,10 @@ class PoolMachine(RuleBasedStateMachine):
                 assert not fits, f"grant {grant.pk} would fit pool {pool} again on {self.today} but stays suspended"
                 break  # oldest first: once the oldest does not fit, the order allows stopping
 
+    def _pools(self, rows: Rows) -> list[tuple[str, int]]:
+        """(name, id) of the machine's groups that have a pool of their own now."""
+        return [(name, pk) for name, pk in self.groups.items() if pk in rows.restricted]
+
     def teardown(self):
         if hasattr(self, "_example"):
             transaction.set_rollback(True)
@@ -287,9 +291,7 @@ class PoolMachine(RuleBasedStateMachine):
     @invariant()
     def sub_group_blocks_fit_on_every_day(self):
         rows = Rows()
-        for name, group_id in self.groups.items():
-            if group_id not in rows.restricted:
-                continue
+        for name, group_id in self._pools(rows):
             for n in range(HORIZON):
                 day = self.today + timedelta(days=n)
                 capacity, carved = rows.day(group_id, day)
@@ -300,9 +302,7 @@ class PoolMachine(RuleBasedStateMachine):
     @invariant()
     def residents_fit_today(self):
         rows = Rows()
-        for name, group_id in self.groups.items():
-            if group_id not in rows.restricted:
-                continue
+        for name, group_id in self._pools(rows):
             capacity, carved = rows.day(group_id, self.today)
             used = rows.residents(group_id)
             over = {f: used[f] for f in FEATURES if used[f] > capacity[f] - carved[f]}
