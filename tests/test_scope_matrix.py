@@ -43,23 +43,27 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["company_admin_a", "company_admin_b", "dealer_a1", "dealer_a2", "concierge", "resident", "anonymous"]
 
+def by_pk(obj) -> dict:
+    return {"pk": obj.pk}
+
+
 # Web URLs with an object in them: which model the object is, and how the URL's arguments are
 # made from one. A parametrised URL missing here fails the placement test below.
 WEB_OBJECT_URLS = {
-    "groups:detail": (Group, lambda g: {"pk": g.pk}),
-    "groups:children": (Group, lambda g: {"pk": g.pk}),
-    "groups:edit": (Group, lambda g: {"pk": g.pk}),
-    "groups:move": (Group, lambda g: {"pk": g.pk}),
-    "groups:delete": (Group, lambda g: {"pk": g.pk}),
-    "groups:generate": (Group, lambda g: {"pk": g.pk}),
-    "groups:members": (Group, lambda g: {"pk": g.pk}),
-    "groups:membership_delete": (Membership, lambda m: {"pk": m.pk}),
-    "licenses:group_licenses": (Group, lambda g: {"pk": g.pk}),
-    "licenses:devices": (Group, lambda g: {"pk": g.pk}),
-    "licenses:device_delete": (Device, lambda d: {"pk": d.pk}),
-    "licenses:apartment_residents": (Group, lambda g: {"pk": g.pk}),
+    "groups:detail": (Group, by_pk),
+    "groups:children": (Group, by_pk),
+    "groups:edit": (Group, by_pk),
+    "groups:move": (Group, by_pk),
+    "groups:delete": (Group, by_pk),
+    "groups:generate": (Group, by_pk),
+    "groups:members": (Group, by_pk),
+    "groups:membership_delete": (Membership, by_pk),
+    "licenses:group_licenses": (Group, by_pk),
+    "licenses:devices": (Group, by_pk),
+    "licenses:device_delete": (Device, by_pk),
+    "licenses:apartment_residents": (Group, by_pk),
     "licenses:resident": (Grant, lambda gr: {"pk": gr.group_id, "user_pk": gr.user_id}),
-    "licenses:group_history": (Group, lambda g: {"pk": g.pk}),
+    "licenses:group_history": (Group, by_pk),
 }
 # Parametrised URLs whose arguments are no object of ours (a signed one-time link).
 WEB_PUBLIC_PARAMETRISED = {"password_reset_confirm"}
