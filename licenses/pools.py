@@ -247,29 +247,42 @@ def compare(before: Timeline | None, after: Timeline, features: dict[int, Featur
             if for_grant and cap_a.get(feature_id, 0) < today_capacity.get(feature_id, 0):
                 past_horizon.add(feature_id)
                 continue
-            ca, da, ra = cap_a.get(feature_id, 0), carved_a.get(feature_id, 0), after.residents.get(feature_id, 0)
-            cb, db, rb = (
-                (cap_b.get(feature_id, 0), carved_b.get(feature_id, 0), before.residents.get(feature_id, 0))
-                if before else (None, 0, 0)
-            )
-            if feature.is_counted:
-                excess_a = da + ra - ca
-                excess_b = (db + rb - cb) if before else 0
-                blocks_a = da - ca
-                blocks_b = (db - cb) if before else 0
-                if excess_a <= 0 or excess_a <= max(0, excess_b):
-                    continue
-                kind = "blocks" if blocks_a > 0 and blocks_a > max(0, blocks_b) else "residents"
+            capacity = cap_a.get(feature_id, 0)
+            carved = carved_a.get(feature_id, 0)
+            residents = after.residents.get(feature_id, 0)
+            if before:
+                capacity_before = cap_b.get(feature_id, 0)
+                carved_before = carved_b.get(feature_id, 0)
+                residents_before = before.residents.get(feature_id, 0)
             else:
-                need_a, have_a = (da > 0 or ra > 0), ca > 0
-                need_b_ok = (not before) or not ((db > 0 or rb > 0) and cb <= 0)
-                if not need_a or have_a or not need_b_ok:
+                capacity_before, carved_before, residents_before = None, 0, 0
+            if feature.is_counted:
+                # Sub-group blocks over capacity is judged on its own: residents already short on
+                # that day (the sweep's fallback) must not hide a block that no longer fits.
+                blocks_over = carved - capacity
+                blocks_over_before = (carved_before - capacity_before) if before else 0
+                excess = carved + residents - capacity
+                excess_before = (carved_before + residents_before - capacity_before) if before else 0
+                if blocks_over > 0 and blocks_over > max(0, blocks_over_before):
+                    kind = "blocks"
+                elif excess > 0 and excess > max(0, excess_before):
+                    kind = "residents"
+                else:
                     continue
-                kind = "blocks" if da > 0 else "residents"
+            else:  # a switch: on or off
+                if capacity > 0:
+                    continue
+                missing_before = before is not None and capacity_before <= 0
+                if carved > 0 and not (missing_before and carved_before > 0):
+                    kind = "blocks"
+                elif (carved > 0 or residents > 0) and not (missing_before and (carved_before > 0 or residents_before > 0)):
+                    kind = "residents"
+                else:
+                    continue
             if (feature_id, kind) in found:
                 continue
-            added = (da > db) or (ra > rb)
-            found[(feature_id, kind)] = Shortfall(after.pool, feature, day, ca, da, ra, kind, added)
+            added = carved > carved_before or residents > residents_before
+            found[(feature_id, kind)] = Shortfall(after.pool, feature, day, capacity, carved, residents, kind, added)
     return sorted(found.values(), key=lambda s: (s.day, s.feature.position))
 
 

@@ -12,10 +12,13 @@ step the machine asserts that
   room comes back, a scheduled block starting included);
 - `check_integrity` finds nothing.
 
-`make test` runs a modest profile; HYPOTHESIS_PROFILE=nightly runs a deeper one.
+`make test` runs a modest profile; HYPOTHESIS_PROFILE=nightly runs a deeper one, and
+HYPOTHESIS_PROFILE=hunt many short runs whose failures shrink quickly.
 """
 
+import copy
 import os
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -37,19 +40,42 @@ settings.register_profile("ci", max_examples=12, stateful_step_count=14, deadlin
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("nightly", max_examples=300, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck))
+# Many short runs: what they find shrinks in minutes (a long run's failure may not finish shrinking).
+settings.register_profile("hunt", max_examples=1500, stateful_step_count=12, deadline=None,
+                          suppress_health_check=list(HealthCheck))
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 START = date(2027, 1, 10)
-HORIZON = 45  # days the model looks ahead
+ROOT_DAYS = 150  # the company's own block
 FEATURES = ["virtual_numbers", "mobile_apps", "ukey2_keys"]
+LABELS = {"virtual_numbers": "virtual numbers", "mobile_apps": "mobile app installs", "ukey2_keys": "ukey2 keys"}
 GROUPS = ["Dealer", "Site", "Building"]  # Company > Dealer > Site > Building > apartments
 
 
 # --- the reference model: rows in, day by day -------------------------------------------------
 
 
+@dataclass(frozen=True)
+class B:
+    """A block as the model sees it."""
+
+    id: int
+    group_id: int
+    device_id: int | None
+    valid_from: date
+    valid_until: date | None
+    q: dict
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
 class Rows:
-    """The rows the rules speak of, read once; every question is answered by walking them."""
+    """The rows the rules speak of, read once; every question is answered by walking them.
+
+    `changed()` gives the rows as a change would leave them, so the model can judge a change
+    before the services make it.
+    """
 
     def __init__(self):
         self.parents = dict(Group.objects.values_list("pk", "parent_id"))
@@ -57,11 +83,26 @@ class Rows:
         quantities: dict[int, dict[str, int]] = {}
         for block_id, code, quantity in BlockFeature.objects.values_list("block_id", "feature__code", "quantity"):
             quantities.setdefault(block_id, {})[code] = quantity
-        self.blocks = [(b, quantities.get(b.pk, {})) for b in LicenseBlock.objects.all()]
+        self.blocks = [B(b.pk, b.group_id, b.device_id, b.valid_from, b.valid_until, quantities.get(b.pk, {}))
+                       for b in LicenseBlock.objects.all()]
         grant_q: dict[int, dict[str, int]] = {}
         for grant_id, code, quantity in GrantFeature.objects.values_list("grant_id", "feature__code", "quantity"):
             grant_q.setdefault(grant_id, {})[code] = quantity
         self.grants = [(g, grant_q.get(g.pk, {})) for g in Grant.objects.order_by("granted_at", "pk")]
+
+    def changed(self, *, block: B | None = None, drop: set[int] = frozenset(), drop_device: int | None = None,
+                restricted: tuple[int, bool] | None = None, parent: tuple[int, int] | None = None) -> "Rows":
+        after = copy.copy(self)
+        after.blocks = [b for b in self.blocks if b.id not in drop and (drop_device is None or b.device_id != drop_device)
+                        and (block is None or b.id != block.id)] + ([block] if block is not None else [])
+        after.restricted = set(self.restricted)
+        if restricted is not None:
+            group_id, on = restricted
+            (after.restricted.add if on else after.restricted.discard)(group_id)
+        after.parents = dict(self.parents)
+        if parent is not None:
+            after.parents[parent[0]] = parent[1]
+        return after
 
     def serving(self, group_id: int | None) -> int | None:
         while group_id is not None:
@@ -78,8 +119,8 @@ class Rows:
         """(capacity, carved) of a pool on one day, by the product's words."""
         capacity = {f: 0 for f in FEATURES}
         carved = {f: 0 for f in FEATURES}
-        for block, q in self.blocks:
-            if not (block.valid_from <= day and (block.valid_until is None or day <= block.valid_until)):
+        for block in self.blocks:
+            if not block.valid_on(day):
                 continue
             if block.device_id is not None:
                 bucket = capacity if self.serving(block.group_id) == pool_id else None
@@ -91,7 +132,7 @@ class Rows:
                 bucket = None
             if bucket is not None:
                 for f in FEATURES:
-                    bucket[f] += q.get(f, 0)
+                    bucket[f] += block.q.get(f, 0)
         return capacity, carved
 
     def residents(self, pool_id: int) -> dict[str, int]:
@@ -102,11 +143,25 @@ class Rows:
                     used[f] += q.get(f, 0)
         return used
 
+    def days(self, today: date) -> list[date]:
+        """Every day from today until the day after the last block ends."""
+        last = max([b.valid_until for b in self.blocks if b.valid_until] + [b.valid_from for b in self.blocks]
+                   + [today]) + timedelta(days=1)
+        return [today + timedelta(days=n) for n in range((last - today).days + 1)]
+
+    def excess(self, pool_id: int, day: date) -> dict[str, tuple[int, int]]:
+        """Per feature: (sub-group blocks over capacity, blocks and residents over capacity)."""
+        if pool_id not in self.restricted:
+            return {f: (0, 0) for f in FEATURES}
+        capacity, carved = self.day(pool_id, day)
+        used = self.residents(pool_id)
+        return {f: (carved[f] - capacity[f], carved[f] + used[f] - capacity[f]) for f in FEATURES}
+
     def grant_room(self, pool_id: int, today: date) -> dict[str, int]:
         """What a new grant may take: the least room from today until the pool's own capacity falls."""
         cap0, _ = self.day(pool_id, today)
         used = self.residents(pool_id)
-        days = [self.day(pool_id, today + timedelta(days=n)) for n in range(HORIZON)]
+        days = [self.day(pool_id, day) for day in self.days(today)]
         room = {}
         for f in FEATURES:
             least = None
@@ -117,6 +172,29 @@ class Rows:
                 least = free if least is None else min(least, free)
             room[f] = (least if least is not None else 0) - used[f]
         return room
+
+
+@dataclass
+class Verdict:
+    """What the rules say of a change: sub-group blocks that would not fit (refused, by feature),
+    and whether it leaves any pool's residents worse off on some day (a confirmation, or a
+    refusal where the change added demand)."""
+
+    blocks_break: set[str]
+    residents_worse: bool
+
+
+def judge(before: Rows, after: Rows, today: date) -> Verdict:
+    broken, worse = set(), False
+    for pool_id in after.restricted:
+        for day in sorted(set(before.days(today)) | set(after.days(today))):
+            was, now = before.excess(pool_id, day), after.excess(pool_id, day)
+            for f in FEATURES:
+                if now[f][0] > max(0, was[f][0]):
+                    broken.add(f)
+                elif now[f][1] > max(0, was[f][1]):
+                    worse = True
+    return Verdict(broken, worse)
 
 
 def snapshot() -> tuple:
@@ -146,7 +224,7 @@ class PoolMachine(RuleBasedStateMachine):
             company = group_services.group_create(parent=None, name="Company", kind="company", actor=self.operator)
             LicenseBlock.objects.filter(group=company).delete()
             services.licenses_save(group=company, settings=services.SettingsInput(restricted=True),
-                                   blocks=[self._input("root", None, 0, 2 * HORIZON, 16)], actor=self.operator, on=START)
+                                   blocks=[self._input("root", None, 0, ROOT_DAYS, 16)], actor=self.operator, on=START)
             dealer = group_services.group_create(parent=company, name="Dealer", kind="custom", actor=self.operator)
             site = group_services.group_create(parent=dealer, name="Site", kind="site", actor=self.operator)
             building = group_services.group_create(parent=site, name="Building", kind="building", actor=self.operator)
@@ -169,28 +247,48 @@ class PoolMachine(RuleBasedStateMachine):
                                    quantities={"virtual_numbers": quantity, "mobile_apps": quantity // 2,
                                                "ukey2_keys": quantity // 3})
 
-    def _attempt(self, call):
-        """Run one service call; a refusal must leave the data exactly as it was."""
+    def _attempt(self, call) -> tuple[str, Exception | None]:
+        """Run one service call: "accepted", "confirm" (asked to confirm suspensions) or "refused".
+        A call that is not accepted must leave the data exactly as it was."""
         before = snapshot()
         try:
             with time_machine.travel(self.today):
                 call()
-        except (ValidationError, PermissionDenied):
-            assert snapshot() == before, "a refused operation changed the data"
-            return False
-        return True
+        except (ValidationError, PermissionDenied) as exc:
+            assert snapshot() == before, "a call that was not accepted changed the data"
+            return ("confirm" if isinstance(exc, services.NeedsConfirmation) else "refused"), exc
+        return "accepted", None
 
-    @rule(name=st.sampled_from(GROUPS), start=st.integers(0, 30), days=st.integers(1, 30),
-          quantity=st.integers(0, 12), confirm=st.booleans(), replace=st.sampled_from([None, 0, 1, 2]))
+    def _judged(self, after: Rows, call, *, confirm: bool) -> str:
+        """Run a change that removes capacity or adds demand, and hold its outcome to the model."""
+        verdict = judge(Rows(), after, self.today)
+        outcome, exc = self._attempt(call)
+        if verdict.blocks_break:
+            assert outcome == "refused", f"a sub-group block would not fit ({verdict}) but the change was {outcome}"
+            text = " ".join(exc.messages).lower()
+            missing = [f for f in verdict.blocks_break if LABELS[f] not in text]
+            assert not missing, f"the refusal does not name every feature that breaks: {missing} in {text!r}"
+        elif not verdict.residents_worse:
+            assert outcome == "accepted", f"nothing would be short, yet the change was {outcome}: {exc}"
+        if outcome == "confirm":
+            assert verdict.residents_worse and not confirm, f"asked to confirm without cause ({verdict}, {confirm})"
+        return outcome
+
+    @rule(name=st.sampled_from(GROUPS), start=st.sampled_from([0, 1, 3, 5, 8, 12, 20]),
+          days=st.sampled_from([1, 3, 5, 10, 20, 40]), quantity=st.integers(0, 12), confirm=st.booleans(),
+          replace=st.sampled_from([None, None, 0, 1]))
     def set_block(self, name, start, days, quantity, confirm, replace):
-        """Add a block to a group, or replace (raise, lower, lengthen, shorten) one of its blocks."""
+        """Add a block to a group, or replace (raise, lower, lengthen, shorten) one of its blocks;
+        `start` counts from today, so later blocks keep being scheduled as days pass."""
         group = Group.objects.get(pk=self.groups[name])
         existing = list(LicenseBlock.objects.filter(group=group, device__isnull=True).order_by("pk"))
         block_id = existing[replace % len(existing)].pk if (replace is not None and existing) else None
-        data = self._input("b", block_id, start, days, quantity)
-        self._attempt(lambda: services.licenses_save(
+        data = self._input("b", block_id, (self.today - START).days + start, days, quantity)
+        after = Rows().changed(block=B(block_id or -1, group.pk, None, data.valid_from, data.valid_until,
+                                       dict(data.quantities)), restricted=(group.pk, True))
+        self._judged(after, lambda: services.licenses_save(
             group=group, settings=services.SettingsInput(restricted=True), blocks=[data], actor=self.operator,
-            on=self.today, confirm_suspend=confirm))
+            on=self.today, confirm_suspend=confirm), confirm=confirm)
 
     @rule(name=st.sampled_from(["Company", *GROUPS]), slack=st.integers(0, 3), confirm=st.booleans())
     def lower_to_the_edge(self, name, slack, confirm):
@@ -201,15 +299,17 @@ class PoolMachine(RuleBasedStateMachine):
         if first is None:
             return
         rows = Rows()
-        peak = max(rows.day(group.pk, self.today + timedelta(days=n))[1]["virtual_numbers"] for n in range(HORIZON))
+        peak = max(rows.day(group.pk, day)[1]["virtual_numbers"] for day in rows.days(self.today))
         data = services.block_to_input(first, key="b")
         quantity = max(peak - slack, 0)
         data.quantities = {"virtual_numbers": quantity, "mobile_apps": min(data.quantities.get("mobile_apps", 0),
                                                                             quantity),
                            "ukey2_keys": data.quantities.get("ukey2_keys", 0)}
-        self._attempt(lambda: services.licenses_save(
+        after = rows.changed(block=B(first.pk, group.pk, None, data.valid_from, data.valid_until,
+                                     dict(data.quantities)))
+        self._judged(after, lambda: services.licenses_save(
             group=group, settings=services.settings_input(group), blocks=[data], actor=self.operator,
-            on=self.today, confirm_suspend=confirm))
+            on=self.today, confirm_suspend=confirm), confirm=confirm)
 
     @rule(name=st.sampled_from(GROUPS), confirm=st.booleans())
     def delete_block(self, name, confirm):
@@ -217,17 +317,31 @@ class PoolMachine(RuleBasedStateMachine):
         block = LicenseBlock.objects.filter(group=group, device__isnull=True).order_by("-pk").first()
         if block is None:
             return
-        self._attempt(lambda: services.licenses_save(
+        self._judged(Rows().changed(drop={block.pk}), lambda: services.licenses_save(
             group=group, settings=services.settings_input(group), blocks=[], delete_ids=[block.pk],
-            actor=self.operator, on=self.today, confirm_suspend=confirm))
+            actor=self.operator, on=self.today, confirm_suspend=confirm), confirm=confirm)
 
     @rule(name=st.sampled_from(GROUPS), restricted=st.booleans(), confirm=st.booleans())
     def toggle_restriction(self, name, restricted, confirm):
         group = Group.objects.get(pk=self.groups[name])
         current = services.settings_input(group)
         current.restricted = restricted
-        self._attempt(lambda: services.licenses_save(group=group, settings=current, blocks=[], actor=self.operator,
-                                                     on=self.today, confirm_suspend=confirm))
+        self._judged(Rows().changed(restricted=(group.pk, restricted)), lambda: services.licenses_save(
+            group=group, settings=current, blocks=[], actor=self.operator, on=self.today, confirm_suspend=confirm),
+            confirm=confirm)
+
+    @rule(move=st.sampled_from([("Building", "Dealer"), ("Building", "Site"), ("Flat 3", "Site"),
+                                ("Flat 3", "Building"), ("Flat 1", "Dealer"), ("Flat 1", "Site")]),
+          confirm=st.booleans())
+    def move(self, move, confirm):
+        """Move a building or an apartment (with its residents) to another parent in the company."""
+        name, to = move
+        group = Group.objects.get(name=name, tree_id=Group.objects.get(pk=self.groups["Company"]).tree_id)
+        new_parent = Group.objects.get(pk=self.groups[to])
+        if group.parent_id == new_parent.pk:
+            return
+        self._judged(Rows().changed(parent=(group.pk, new_parent.pk)), lambda: group_services.group_move(
+            group=group, new_parent=new_parent, actor=self.operator, confirm_suspend=confirm), confirm=confirm)
 
     @rule(index=st.integers(0, 7), quantity=st.integers(0, 4))
     def grant(self, index, quantity):
@@ -243,9 +357,10 @@ class PoolMachine(RuleBasedStateMachine):
             room = rows.grant_room(pool, self.today)
             expected = all(asked[f] - held.get(f, 0) <= max(room[f], 0) or asked[f] <= held.get(f, 0)
                            for f in asked)
-        accepted = self._attempt(lambda: services.grant_set(
+        outcome, _exc = self._attempt(lambda: services.grant_set(
             group=apartment, user=apartment.memberships.get(user_id=user_id).user, quantities=asked,
             actor=self.operator, on=self.today))
+        accepted = outcome == "accepted"
         assert accepted == expected, f"grant of {asked} in pool {pool}: accepted {accepted}, model {expected}"
 
     @rule(index=st.integers(0, 3), add=st.booleans())
@@ -258,8 +373,8 @@ class PoolMachine(RuleBasedStateMachine):
         else:
             device = Device.objects.filter(group=apartment).first()
             if device is not None:
-                self._attempt(lambda: services.device_unregister(device=device, actor=self.operator, on=self.today,
-                                                                 confirm_suspend=True))
+                self._judged(Rows().changed(drop_device=device.pk), lambda: services.device_unregister(
+                    device=device, actor=self.operator, on=self.today, confirm_suspend=True), confirm=True)
 
     @rule(days=st.integers(1, 12))
     def next_days(self, days):
@@ -292,8 +407,7 @@ class PoolMachine(RuleBasedStateMachine):
     def sub_group_blocks_fit_on_every_day(self):
         rows = Rows()
         for name, group_id in self._pools(rows):
-            for n in range(HORIZON):
-                day = self.today + timedelta(days=n)
+            for day in rows.days(self.today):
                 capacity, carved = rows.day(group_id, day)
                 over = {f: (carved[f], capacity[f]) for f in FEATURES if carved[f] > capacity[f]}
                 assert not over, f"{name}'s sub-groups hold more than it has on {day}: {over}"
