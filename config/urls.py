@@ -2,14 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from groups import views as group_views
-
 from . import views
 
 PASSWORD_PAGE = "registration/password_page.html"
 
 urlpatterns = [
-    path("", group_views.home, name="home"),
+    path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One template serves the four steps of choosing a password (from an invitation or a reset).
@@ -20,8 +18,8 @@ urlpatterns = [
          auth_views.PasswordResetConfirmView.as_view(template_name=PASSWORD_PAGE), name="password_reset_confirm"),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(template_name=PASSWORD_PAGE),
          name="password_reset_complete"),
-    path("profile/", group_views.profile, name="profile"),
-    path("language/", group_views.switch_language, name="switch_language"),
+    path("profile/", views.profile, name="profile"),
+    path("language/", views.switch_language, name="switch_language"),
     path("groups/", include("groups.urls")),
     path("licenses/", include("licenses.urls")),
     path("notifications/", include("notifications.urls")),

@@ -1,13 +1,20 @@
-"""Pages that belong to no app: the error pages and the login lockout."""
+"""Pages that belong to no app: home, the person's own account (login, lockout, profile,
+language) and the error pages."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django.views.decorators.http import require_http_methods, require_POST
 
-from groups.forms import LoginForm
+from groups.models import Role
+
+from .forms import LoginForm, ProfileForm
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -29,3 +36,38 @@ def locked_out(request: HttpRequest, original_response=None, credentials: dict |
 
 
 login = auth_views.LoginView.as_view(authentication_form=LoginForm)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_superuser and not user.memberships.exclude(role=Role.RESIDENT).exists():
+        return redirect("licenses:my_licenses")
+    return redirect("licenses:dashboard")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Profile saved."))
+        return redirect("profile")
+    return render(request, "account/profile.html", {"form": form})
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: remembered on the person's profile (and in a cookie before login)."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

@@ -1,16 +1,12 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Row, Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import Group, Role, User
-from .services import GenerationPlan
-
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+from .models import Group, Role
+from .services import GenerationPlan, roles_for
 
 
 class GroupForm(forms.Form):
@@ -58,8 +54,6 @@ class GenerateForm(forms.Form):
     floor_pattern = forms.CharField(label=_("Floor name"), initial=_("Floor {n}"), max_length=100)
     apartment_pattern = forms.CharField(label=_("Apartment name"), initial=_("Apartment {n}"), max_length=100)
 
-    MAX_AT_ONCE = 20_000
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
@@ -68,17 +62,6 @@ class GenerateForm(forms.Form):
 
     def plan(self) -> GenerationPlan:
         return GenerationPlan(**self.cleaned_data)
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            total = GenerationPlan(**data).total
-            if total > self.MAX_AT_ONCE:
-                raise forms.ValidationError(
-                    _("That makes %(total)s groups; generate at most %(max)s at once.")
-                    % {"total": total, "max": self.MAX_AT_ONCE}
-                )
-        return data
 
 
 def forms_layout():
@@ -96,27 +79,10 @@ class InviteForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=150,
                            help_text=_("Used when the person has no account yet."))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    language = forms.ChoiceField(label=_("Language"), choices=User.Language.choices, initial="en")
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE)
 
     def __init__(self, *args, group: Group, **kwargs):
         super().__init__(*args, **kwargs)
-        if group.kind == Group.Kind.APARTMENT:
-            self.fields["role"].choices = [(Role.RESIDENT, Role.RESIDENT.label)]
-        else:
-            roles = [Role.SITE_ADMIN, Role.CONCIERGE]
-            if group.kind == Group.Kind.COMPANY:
-                roles.insert(0, Role.COMPANY_ADMIN)
-            self.fields["role"].choices = [(r.value, r.label) for r in roles]
+        self.fields["role"].choices = [(role.value, role.label) for role in roles_for(group)]
         self.helper = FormHelper()
         self.helper.add_input(Submit("invite", _("Add")))
-
-
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["name", "language"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("save", _("Save")))

@@ -1,5 +1,6 @@
 """The group tree, the people in it and the roles they hold."""
 
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -34,15 +35,11 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person: logs in with their email address."""
 
-    class Language(models.TextChoices):
-        EN = "en", "English"
-        UK = "uk", "Українська"
-
     username = None
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, default=Language.EN
+        _("language"), max_length=2, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
 
     USERNAME_FIELD = "email"

@@ -8,9 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.forms import put_errors
+
 from . import selectors, services
-from .forms import GenerateForm, GroupForm, InviteForm, MoveForm, ProfileForm
-from .models import Membership, Role
+from .forms import GenerateForm, GroupForm, InviteForm, MoveForm
+from .models import Membership
 from .scoping import (
     can_create_companies,
     can_edit_licenses,
@@ -21,28 +23,11 @@ from .scoping import (
 )
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: at the field it names, else on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _manageable_or_404(request: HttpRequest, pk) -> object:
     group = get_visible_group_or_404(request.user, pk)
     if not can_manage(request.user, group):
         raise PermissionDenied(_("You can see this group but not change it."))
     return group
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not user.is_superuser and not user.memberships.exclude(role=Role.RESIDENT).exists():
-        return redirect("licenses:my_licenses")
-    return redirect("licenses:dashboard")
 
 
 @login_required
@@ -97,7 +82,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
         try:
             group = services.group_create(parent=parent, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            put_errors(exc, form)
         else:
             messages.success(request, _("Group “%(name)s” created.") % {"name": group.name})
             return redirect("groups:detail", pk=group.pk)
@@ -114,7 +99,7 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.group_update(group=group, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            put_errors(exc, form)
         else:
             messages.success(request, _("Group saved."))
             return redirect("groups:detail", pk=group.pk)
@@ -140,7 +125,7 @@ def group_move(request: HttpRequest, pk: int) -> HttpResponse:
                     needs_confirmation = exc
                     candidates = candidates.filter(pk=form.cleaned_data["new_parent"].pk)
                 else:
-                    _apply_errors(form, exc)
+                    put_errors(exc, form)
             else:
                 messages.success(request, _("Group moved."))
                 return redirect("groups:detail", pk=group.pk)
@@ -183,7 +168,7 @@ def group_generate(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             count = services.groups_generate(parent=group, plan=form.plan(), actor=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            put_errors(exc, form)
         else:
             messages.success(request, _("%(count)s groups generated.") % {"count": count})
             return redirect("groups:detail", pk=group.pk)
@@ -200,7 +185,7 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
             services.user_invite(group=group, actor=request.user, domain=request.get_host(),
                                  use_https=request.is_secure(), **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            put_errors(exc, form)
         else:
             messages.success(request, _("%(email)s added.") % {"email": form.cleaned_data["email"]})
             return redirect("groups:members", pk=group.pk)
@@ -231,33 +216,3 @@ def autocomplete(request: HttpRequest) -> JsonResponse:
     if request.GET.get("format") == "options":  # for a <datalist> filled by htmx
         return render(request, "groups/_options.html", {"groups": found})
     return JsonResponse({"results": [{"id": g.pk, "text": str(g)} for g in found]})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Profile saved."))
-        return redirect("profile")
-    return render(request, "groups/profile.html", {"form": form})
-
-
-@require_POST
-def switch_language(request: HttpRequest) -> HttpResponse:
-    """The language switcher: remembered on the person's profile (and in a cookie before login)."""
-    from django.conf import settings
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        next_url = "/"
-    response = redirect(next_url)
-    if language in dict(settings.LANGUAGES):
-        if request.user.is_authenticated:
-            request.user.language = language
-            request.user.save(update_fields=["language"])
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
-    return response

@@ -9,15 +9,16 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from groups.admin import (
-    GroupAdmin,
+from config.admin import (
     NotFoundOutsideScope,
     ReadOnly,
     ScopedChoices,
     ScopedInlineFormSet,
     SuperuserWrites,
 )
-from groups.dryrun import dry_run
+from config.dryrun import dry_run
+from config.forms import put_errors
+from groups.admin import GroupAdmin
 from groups.models import Group
 from groups.scoping import can_edit_licenses, can_manage, groups_manageable_by, groups_visible_to
 
@@ -194,10 +195,8 @@ class DeviceAddForm(forms.ModelForm):
             try:
                 dry_run(services.device_register, group=data["group"], serial_number=data["serial_number"],
                         model=data["model"], actor=self.request.user)
-            except ValidationError as exc:
-                self.add_error(None, exc.messages)
-            except PermissionDenied as exc:
-                self.add_error("group", str(exc))
+            except (ValidationError, PermissionDenied) as exc:
+                put_errors(exc, self, denied_field="group")
         return data
 
 

@@ -93,13 +93,10 @@ def validity_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from notifications.models import Notification
-
     on = services.today()
     board = report_selectors.dashboard(user=request.user, on=on)
-    unread = list(Notification.objects.filter(user=request.user, read_at__isnull=True).select_related("group")[:5])
     tallest = max((n for _d, n in board.expiry_weeks), default=0) or 1
     bars = [{"week": week, "n": n, "x": 10 * i + 1, "height": round(58 * n / tallest), "y": 60 - round(58 * n / tallest)}
             for i, (week, n) in enumerate(board.expiry_weeks)]
-    return render(request, "licenses/dashboard.html", {"board": board, "on": on, "unread": unread, "bars": bars})
+    return render(request, "licenses/dashboard.html", {"board": board, "on": on, "bars": bars})
 

@@ -45,6 +45,22 @@ def latest_due(valid_until: date, days_before: int, recurrence: str, notify_expi
     return due[-1] if due else None
 
 
+def due_for(valid_until: date | None, settings, on: date) -> tuple[date, str] | None:
+    """latest_due() with a group's reminder settings (PoolSettings): None when nothing is due."""
+    if valid_until is None or not (settings.reminder_enabled or settings.notify_expired):
+        return None
+    return latest_due(valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired, on,
+                      reminder_on=settings.reminder_enabled)
+
+
+def next_for(valid_until: date | None, settings, on: date) -> date | None:
+    """The first reminder day on or after `on` with a group's settings (None: none left, or off)."""
+    if valid_until is None or not (settings.reminder_enabled or settings.notify_expired):
+        return None
+    return next_reminder(valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired, on,
+                         reminder_on=settings.reminder_enabled)
+
+
 def next_reminder(valid_until: date, days_before: int, recurrence: str, notify_expired: bool,
                   on: date, reminder_on: bool = True) -> date | None:
     schedule = reminder_days(valid_until, days_before, recurrence, notify_expired)

@@ -8,9 +8,8 @@ from django.db.models import Prefetch
 
 from groups.models import Group, Role, User
 
-from . import pools
+from . import pools, schedule
 from .models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock, PoolSettings
-from .schedule import next_reminder
 
 
 @dataclass
@@ -90,11 +89,7 @@ def pool_status(*, group: Group, on: date) -> PoolStatus:
         status.switches_in_force = [f for f in switches if capacity.get(f.pk, 0) > 0]
         status.device_blocks = sum(1 for s in tl.capacity_spans if s.from_device)
     if settings.reminder_enabled or settings.notify_expired:
-        days = [
-            next_reminder(b.valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired, on,
-                          reminder_on=settings.reminder_enabled)
-            for b in blocks if b.valid_until is not None
-        ]
+        days = [schedule.next_for(b.valid_until, settings, on) for b in blocks]
         days = [d for d in days if d is not None]
         status.next_reminder = min(days) if days else None
     return status

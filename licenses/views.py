@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.forms import put_errors, show_read_only
 from groups.scoping import (
     can_edit_licenses,
     can_manage,
@@ -13,7 +14,6 @@ from groups.scoping import (
     groups_manageable_by,
 )
 from groups.selectors import breadcrumbs
-from groups.views import _apply_errors
 
 from . import selectors, services
 from .forms import BlockFormSet, DeviceForm, GrantForm, HistoryFilterForm, SettingsForm
@@ -66,7 +66,7 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
             except services.NeedsConfirmation as exc:
                 needs_confirmation = exc
             except ValidationError as exc:
-                _put_errors(exc, settings_form, formset)
+                put_errors(exc, settings_form, by_key={f.prefix: f for f in formset.forms})
             else:
                 msg = _("Licenses saved.")
                 if result.suspended:
@@ -79,9 +79,7 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
         settings_form = SettingsForm(initial=settings_initial)
         formset = BlockFormSet(initial=initial_blocks, prefix="blocks", form_kwargs={"features": feature_list, "kinds": kinds})
     if not editable:
-        for form in [settings_form, *formset.forms]:
-            for f in form.fields.values():
-                f.disabled = True
+        show_read_only([settings_form, *formset.forms])
     rows_by_id = {row.block.pk: row for row in status.blocks}
     cards = [(form, rows_by_id.get(form.initial.get("id"))) for form in formset.forms]
     return render(request, "licenses/group_licenses.html", {
@@ -89,20 +87,6 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
         "editable": editable, "crumbs": breadcrumbs(user=request.user, group=group), "today": on,
         "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches,
     })
-
-
-def _put_errors(exc: ValidationError, settings_form, formset) -> None:
-    forms_by_prefix = {f.prefix: f for f in formset.forms}
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.error_dict.items():
-            if key in settings_form.fields:
-                settings_form.add_error(key, errors)
-            elif key in forms_by_prefix:
-                forms_by_prefix[key].add_error(None, errors)
-            else:
-                settings_form.add_error(None, errors)
-    else:
-        settings_form.add_error(None, exc)
 
 
 @login_required
@@ -118,7 +102,7 @@ def devices(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.device_register(group=group, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                put_errors(exc, form)
             else:
                 messages.success(request, _("Device registered: its Basic license now counts in the pool."))
                 return redirect("licenses:devices", pk=group.pk)
@@ -164,13 +148,12 @@ def resident(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
             try:
                 services.grant_set(group=group, user=row.user, quantities=form.quantities(), actor=request.user)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                put_errors(exc, form)
             else:
                 messages.success(request, _("Grant saved."))
                 return redirect("licenses:resident", pk=group.pk, user_pk=user_pk)
     if not manageable:
-        for f in form.fields.values():
-            f.disabled = True
+        show_read_only([form])
     status = selectors.pool_status(group=group, on=services.today())
     return render(request, "licenses/resident.html", {
         "group": group, "row": row, "form": form, "can_manage": manageable, "status": status,
@@ -190,10 +173,9 @@ def apartment_residents(request: HttpRequest, pk: int) -> HttpResponse:
         initial = {f"f_{code}": q for code, q in row.quantities.items()}
         initial.update({f"f_{code}": True for code in row.switches})
         form = GrantForm(request.POST or None, initial=initial, features=counted + switches, prefix=f"u{row.user.pk}")
-        if not manageable:
-            for f in form.fields.values():
-                f.disabled = True
         forms.append((row, form))
+    if not manageable:
+        show_read_only(form for _row, form in forms)
     if request.method == "POST":
         if not manageable:
             raise PermissionDenied
@@ -202,10 +184,7 @@ def apartment_residents(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.grants_set_bulk(group=group, quantities_by_user=changed, actor=request.user)
             except ValidationError as exc:
-                by_prefix = {form.prefix: form for _row, form in forms}
-                for key, errors in exc.message_dict.items():
-                    target = by_prefix.get(key)
-                    (target or forms[0][1]).add_error(None, errors)
+                put_errors(exc, forms[0][1], by_key={form.prefix: form for _row, form in forms})
             else:
                 messages.success(request, _("Grants saved: %(n)s.") % {"n": len(changed)})
                 return redirect("licenses:apartment_residents", pk=group.pk)

@@ -11,7 +11,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from groups.admin import NotFoundOutsideScope, ReadOnly, ScopedChoices
+from config.admin import NotFoundOutsideScope, ReadOnly, ScopedChoices
+from config.forms import put_errors
 from groups.scoping import groups_visible_to, users_visible_to
 
 from . import mail, services
@@ -39,8 +40,7 @@ class MailTemplateForm(forms.ModelForm):
             try:
                 mail.validate_sources({part: data.get(part, "") for part in mail.PARTS})
             except ValidationError as exc:
-                for field, errs in exc.error_dict.items():
-                    self.add_error(field, errs)
+                put_errors(exc, self)
         return data
 
 

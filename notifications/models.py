@@ -58,7 +58,7 @@ class MailTemplate(models.Model):
         EXPIRED = "expired", _("License expired")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    language = models.CharField(max_length=2, choices=[("en", "English"), ("uk", "Українська")])
+    language = models.CharField(max_length=2, choices=settings.LANGUAGES)
     subject = models.CharField(max_length=300)
     text_body = models.TextField()
     html_body = models.TextField()

@@ -11,7 +11,7 @@ back, so the next run or the task's retry sends it again. Never lost, never doub
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 
 from groups.models import ADMIN_ROLES, Group, Membership, User
 from licenses import schedule
+from licenses import services as license_services
 from licenses.models import BlockFeature, LicenseBlock, PoolSettings
 
 from . import mail
@@ -109,28 +110,15 @@ def send_license_reminders(*, on: date, dry_run: bool = False, batch: int = BATC
             group_settings = settings_by_group.get(group.pk) or PoolSettings(group=group)
             ok = _remind_group(group, group_blocks, group_settings, on=on, dry_run=dry_run, result=result)
             if ok and not dry_run:
-                _advance(group_blocks, group_settings, on)
+                license_services.reminders_advance(blocks=group_blocks, settings=group_settings, on=on)
     return result
-
-
-def _advance(blocks: list[LicenseBlock], group_settings: PoolSettings, on: date) -> None:
-    for block in blocks:
-        nxt = None
-        if block.valid_until is not None and (group_settings.reminder_enabled or group_settings.notify_expired):
-            nxt = schedule.next_reminder(block.valid_until, group_settings.reminder_days, group_settings.recurrence,
-                                         group_settings.notify_expired, on + timedelta(days=1),
-                                         reminder_on=group_settings.reminder_enabled)
-        LicenseBlock.objects.filter(pk=block.pk, next_reminder_on=block.next_reminder_on).update(next_reminder_on=nxt)
 
 
 def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: PoolSettings, *, on: date,
                   dry_run: bool, result: SweepResult) -> bool:
     due: dict[str, list[tuple[LicenseBlock, date]]] = defaultdict(list)
     for block in blocks:
-        if block.valid_until is None:
-            continue
-        latest = schedule.latest_due(block.valid_until, group_settings.reminder_days, group_settings.recurrence,
-                                     group_settings.notify_expired, on, reminder_on=group_settings.reminder_enabled)
+        latest = schedule.due_for(block.valid_until, group_settings, on)
         if latest is not None:
             due[latest[1]].append((block, latest[0]))
     if not due:
@@ -201,7 +189,7 @@ def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBl
         now = timezone.now()
         rows = [row for items in claimed.values() for row in items]
         ReminderLedger.objects.filter(pk__in=[r.pk for _b, _d, r in rows]).update(sent_at=now)
-        LicenseBlock.objects.filter(pk__in=[b.pk for b, _d, _r in rows]).update(last_notified_at=now)
+        license_services.blocks_notified(block_ids=[b.pk for b, _d, _r in rows], at=now)
         Notification.objects.create(user=recipient, group=group,
                                     kind=schedule.EXPIRING if claimed.get(schedule.EXPIRING) else schedule.EXPIRED,
                                     title=rendered.subject, body=rendered.text_body)

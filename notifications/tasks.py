@@ -3,6 +3,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from config.enqueue import enqueue_on_commit
 from licenses import services as license_services
 
 from . import services
@@ -23,3 +24,8 @@ def send_license_reminders(self, today: str | None = None) -> int:
     if result.failures:
         raise RemindersFailed("; ".join(result.failures[:5]))
     return sum(1 for a in result.actions if a.status == "sent")
+
+
+def send_reminders_now(sender, *, on: date, **kwargs) -> None:
+    """licenses' reminder_due: hand the day's sweep to a worker once the save has committed."""
+    enqueue_on_commit(send_license_reminders.name, on.isoformat())

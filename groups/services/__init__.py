@@ -6,9 +6,8 @@ from .generate import (
     groups_generate,
     validate_generation_plan,
 )
-from .people import membership_add, membership_remove, user_invite, validate_role
+from .people import membership_add, membership_remove, roles_for, user_invite, validate_role
 from .tree import (
-    DeletionSummary,
     group_create,
     group_delete,
     group_deletion_summary,
@@ -19,8 +18,8 @@ from .tree import (
 )
 
 __all__ = [
-    "MAX_GENERATED_GROUPS", "DeletionSummary", "GenerationPlan", "validate_role", "group_create", "group_delete",
+    "MAX_GENERATED_GROUPS", "GenerationPlan", "validate_role", "group_create", "group_delete",
     "group_deletion_summary", "group_move", "group_update", "groups_generate", "membership_add",
-    "membership_remove", "register_company_created_hook", "register_tree_change_check", "user_invite",
+    "membership_remove", "roles_for", "register_company_created_hook", "register_tree_change_check", "user_invite",
     "validate_generation_plan",
 ]

@@ -1,6 +1,7 @@
 """People and roles: memberships and invitations."""
 
 
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,25 +13,26 @@ from .tree import _require_manage
 
 # --- people and roles -------------------------------------------------------------------
 
-ROLE_KINDS = {
-    Role.COMPANY_ADMIN: {Group.Kind.COMPANY},
-    Role.RESIDENT: {Group.Kind.APARTMENT},
-}
+def roles_for(group: Group) -> list[Role]:
+    """The roles a group of this kind can hold: residents live in apartments; administrators and
+    concierges serve the groups above them; company administrators, companies."""
+    if group.kind == Group.Kind.APARTMENT:
+        return [Role.RESIDENT]
+    if group.kind == Group.Kind.COMPANY:
+        return [Role.COMPANY_ADMIN, Role.SITE_ADMIN, Role.CONCIERGE]
+    return [Role.SITE_ADMIN, Role.CONCIERGE]
 
 
 def validate_role(group: Group, role: str, actor: Actor) -> None:
     """Whether `actor` may give `role` in `group`: a role that fits the group's kind, none above their own."""
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
-    allowed = ROLE_KINDS.get(role)
-    if allowed and group.kind not in allowed:
+    if role not in roles_for(group):
         message = {
             Role.COMPANY_ADMIN: _("A company administrator is assigned to a company."),
             Role.RESIDENT: _("A resident lives in an apartment."),
-        }[role]
+        }.get(role, _("Administrators and concierges are assigned to groups above apartments."))
         raise ValidationError({"role": message})
-    if role in (Role.SITE_ADMIN, Role.CONCIERGE) and group.kind == Group.Kind.APARTMENT:
-        raise ValidationError({"role": _("Administrators and concierges are assigned to groups above apartments.")})
     if ROLE_RANK[role] > highest_role_over(actor, group):
         raise ValidationError({"role": _("You cannot give a role above your own.")})
 
@@ -72,7 +74,7 @@ def user_invite(
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
     if created:
-        user = User(email=email, name=name or "", language=language or User.Language.EN)
+        user = User(email=email, name=name or "", language=language or settings.LANGUAGE_CODE)
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()

@@ -121,6 +121,23 @@ def _features_by_code() -> dict[str, Feature]:
     return {f.code: f for f in Feature.objects.all()}
 
 
+def validate_quantities(quantities: Mapping[str, int], features: dict[str, Feature]) -> list[str]:
+    """Each quantity, of a block or of a grant: a known feature; a whole number from 0 to the
+    maximum for a counted feature (never True or False), 0 or 1 for a switch."""
+    errors = []
+    for code, quantity in quantities.items():
+        feature = features.get(code)
+        if feature is None:
+            errors.append(_("Unknown feature “%(code)s”.") % {"code": code})
+            continue
+        if not isinstance(quantity, int) or (isinstance(quantity, bool) and feature.is_counted):
+            errors.append(_("%(feature)s: enter a whole number.") % {"feature": feature.label})
+        elif quantity < 0 or quantity > (MAX_QUANTITY if feature.is_counted else 1):
+            errors.append(_("%(feature)s: enter a number from 0 to %(max)s.")
+                          % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
+    return errors
+
+
 def validate_block_input(block: BlockInput, features: dict[str, Feature]) -> list[str]:
     """Checks of one block on its own: kind, dates, quantities, virtual numbers ≥ mobile apps."""
     errors = []
@@ -129,16 +146,7 @@ def validate_block_input(block: BlockInput, features: dict[str, Feature]) -> lis
     if block.valid_until is not None and block.valid_from and block.valid_until < block.valid_from:
         errors.append(_("“Valid until” (%(until)s) is before “valid from” (%(from)s).")
                       % {"until": _day(block.valid_until), "from": _day(block.valid_from)})
-    for code, quantity in block.quantities.items():
-        feature = features.get(code)
-        if feature is None:
-            errors.append(_("Unknown feature “%(code)s”.") % {"code": code})
-            continue
-        if not isinstance(quantity, int) or isinstance(quantity, bool) and feature.is_counted:
-            errors.append(_("%(feature)s: enter a whole number.") % {"feature": feature.label})
-        elif quantity < 0 or quantity > (MAX_QUANTITY if feature.is_counted else 1):
-            errors.append(_("%(feature)s: enter a number from 0 to %(max)s.")
-                          % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
+    errors += validate_quantities(block.quantities, features)
     vn, apps = block.quantities.get(VIRTUAL_NUMBERS, 0), block.quantities.get(MOBILE_APPS, 0)
     if isinstance(vn, int) and isinstance(apps, int) and vn < apps:
         errors.append(_("Virtual numbers (%(vn)s) must be at least the mobile app installs (%(apps)s).")

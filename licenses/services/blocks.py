@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from config.enqueue import enqueue_on_commit
 from groups.locks import lock_tree
 from groups.models import Group
 from groups.scoping import Actor, audit_user, can_create_companies, can_edit_licenses
 
-from .. import pools, schedule
+from .. import pools
 from ..models import (
     BlockFeature,
     BlockKind,
@@ -32,6 +31,7 @@ from ._base import (
     today,
     validate_block_input,
 )
+from .reminders import reschedule_reminders
 from .suspension import _resolve
 
 # --- the Licenses section of a group ----------------------------------------------------
@@ -151,40 +151,10 @@ def licenses_save(
         _write_quantities(block, data.quantities, features, actor)
 
     reschedule_reminders(group=group, on=on)
-    if LicenseBlock.objects.filter(group=group, next_reminder_on__lte=on).exists():
-        # A reminder already due today goes out now, not at tomorrow morning's sweep.
-        enqueue_on_commit("notifications.tasks.send_license_reminders", on.isoformat())
     after_pools = [owner, group if settings.restricted else None]
     moved_to = (group if settings.restricted else owner) if structure_changes else None
     return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks,
                     residents_moved_to=moved_to)
-
-
-def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | None = None) -> None:
-    """Recompute the next reminder day of each of the group's blocks (few rows: one group's)."""
-    settings = settings or _settings_for(group)
-    for block in LicenseBlock.objects.filter(group=group, device__isnull=True, valid_until__isnull=False):
-        due = next_reminder_for(block, settings, on)
-        if block.next_reminder_on != due:
-            LicenseBlock.objects.filter(pk=block.pk).update(next_reminder_on=due)
-
-
-def next_reminder_for(block: LicenseBlock, settings: PoolSettings, on: date) -> date | None:
-    """When the reminder sweep should next look at `block`.
-
-    `on` itself when some reminder already fell due (the sweep then sends the latest one unless
-    the ledger has it: a block created inside its reminder window still gets its reminder), else
-    the first reminder day after `on`, or None when there is none left.
-    """
-    if block.valid_until is None or block.device_id is not None:
-        return None
-    if not (settings.reminder_enabled or settings.notify_expired):
-        return None
-    args = (block.valid_until, settings.reminder_days, settings.recurrence, settings.notify_expired)
-    if schedule.latest_due(*args, on, reminder_on=settings.reminder_enabled) is not None:
-        return on
-    return schedule.next_reminder(*args, on, reminder_on=settings.reminder_enabled)
-
 
 
 # --- companies' Trial -------------------------------------------------------------------

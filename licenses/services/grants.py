@@ -14,11 +14,18 @@ from groups.scoping import Actor, audit_user, can_manage
 
 from .. import pools
 from ..models import (
-    MAX_QUANTITY,
     Grant,
     GrantFeature,
 )
-from ._base import PoolChange, PoolFacts, _features_by_code, _raise_hard, require_scope, today
+from ._base import (
+    PoolChange,
+    PoolFacts,
+    _features_by_code,
+    _raise_hard,
+    require_scope,
+    today,
+    validate_quantities,
+)
 
 # --- residents' grants ------------------------------------------------------------------
 
@@ -36,15 +43,7 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
     if group.kind != Group.Kind.APARTMENT or not residents_of(group).filter(pk=user.pk).exists():
         raise ValidationError(_("%(user)s is not a resident of %(group)s.") % {"user": user, "group": group})
     features = _features_by_code()
-    errors = []
-    for code, quantity in quantities.items():
-        feature = features.get(code)
-        if feature is None:
-            errors.append(_("Unknown feature “%(code)s”.") % {"code": code})
-        elif not isinstance(quantity, int) or quantity < 0 or quantity > (MAX_QUANTITY if feature.is_counted else 1):
-            errors.append(_("%(feature)s: enter a number from 0 to %(max)s.")
-                          % {"feature": feature.label, "max": MAX_QUANTITY if feature.is_counted else 1})
-    if errors:
+    if errors := validate_quantities(quantities, features):
         raise ValidationError({"__all__": errors})
     on = on or today()
     pool = pools.serving_pool(group)

@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from config.commands import OpsCommand
 from groups import services
-from groups.management.commands._base import OpsCommand
 from groups.models import Group
 from groups.scoping import SYSTEM
 

@@ -1,4 +1,4 @@
-from groups.management.commands._base import OpsCommand
+from config.commands import OpsCommand
 from licenses import expiry
 
 

@@ -2,7 +2,7 @@ import csv
 
 from django.core.management.base import CommandError
 
-from groups.management.commands._base import OpsCommand
+from config.commands import OpsCommand
 from groups.models import Group
 from licenses import reports
 

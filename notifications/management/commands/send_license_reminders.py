@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from groups.management.commands._base import OpsCommand
+from config.commands import OpsCommand
 from notifications import services
 
 
