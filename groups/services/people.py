@@ -11,7 +11,6 @@ from ..models import Group, Membership, Role, User
 from ..scoping import ROLE_RANK, Actor, audit_user, highest_role_over, is_system
 from .tree import _require_manage
 
-# --- people and roles -------------------------------------------------------------------
 
 def roles_for(group: Group) -> list[Role]:
     """The roles a group of this kind can hold: residents live in apartments; administrators and

@@ -88,12 +88,12 @@ def _day(d: date) -> str:
 class PoolFacts:
     """What a message about a shortfall needs beyond the numbers."""
 
-    end: date | None  # the pool's last day with capacity, None if it has no end
+    pool_ends_on: date | None  # the pool's last day with capacity, None if it has no end
     holders: tuple[str, ...] = ()  # sub-groups whose blocks take the feature that day
 
 
 def shortfall_message(s: pools.Shortfall, facts: PoolFacts) -> str:
-    end = facts.end
+    end = facts.pool_ends_on
     params = {"pool": s.pool.name, "feature": s.feature.label.lower(), "day": _day(s.day),
               "capacity": s.capacity, "need": s.need}
     if not s.feature.is_counted:
@@ -188,8 +188,8 @@ class PoolChange:
 def _raise_hard(shortfalls, *, blocks: Iterable[BlockInput] = ()) -> None:
     """Refuse with one message per shortfall, put on the submitted blocks valid that day."""
     errors: dict[str, list[str]] = {}
-    for s, end in shortfalls:
-        message = shortfall_message(s, end)
+    for s, facts in shortfalls:
+        message = shortfall_message(s, facts)
         keys = [b.key for b in blocks
                 if b.valid_from <= s.day and (b.valid_until is None or s.day <= b.valid_until)]
         for key in keys or ["__all__"]:

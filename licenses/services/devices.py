@@ -21,8 +21,6 @@ from ._base import PoolChange, SaveResult, _features_by_code, require_scope, tod
 from .blocks import _write_quantities
 from .suspension import _resolve, restore_grants
 
-# --- devices ----------------------------------------------------------------------------
-
 
 @transaction.atomic
 def device_register(*, group: Group, serial_number: str, model: str, actor: Actor,

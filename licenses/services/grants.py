@@ -27,8 +27,6 @@ from ._base import (
     validate_quantities,
 )
 
-# --- residents' grants ------------------------------------------------------------------
-
 
 def residents_of(group: Group):
     return User.objects.filter(memberships__group=group, memberships__role=Role.RESIDENT)

@@ -37,12 +37,12 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
     """
     shortfalls = change.shortfalls(after_pools)
     moved_to = residents_moved_to.pk if residents_moved_to is not None else None
-    hard = [(s, e) for s, e in shortfalls
+    hard = [(s, facts) for s, facts in shortfalls
             if s.kind == "blocks" or (s.added_demand and s.pool.pk != moved_to)]
     if hard:
         _raise_hard(hard, blocks=blocks)
     result = SaveResult()
-    soft_pools = {s.pool.pk: s.pool for s, _e in shortfalls}
+    soft_pools = {s.pool.pk: s.pool for s, _facts in shortfalls}
     if soft_pools:
         # (grant, day): suspended now when the day is today; else by the daily sweep on that day.
         to_suspend: list[tuple[Grant, date]] = []
@@ -51,7 +51,7 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
             if now:
                 to_suspend += [(g, change.today) for g in now]
                 continue
-            first_day = min(s.day for s, _e in shortfalls if s.pool.pk == pool.pk)
+            first_day = min(s.day for s, _facts in shortfalls if s.pool.pk == pool.pk)
             to_suspend += [(g, first_day) for g in _grants_to_suspend(pool, first_day)]
         if to_suspend and not confirm:
             names = ", ".join(
@@ -60,7 +60,7 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
                                                           "day": _day(day)}
                 for g, day in to_suspend)
             raise NeedsConfirmation(
-                " ".join(shortfall_message(s, e) for s, e in shortfalls)
+                " ".join(shortfall_message(s, facts) for s, facts in shortfalls)
                 + " " + _("Confirm to suspend these residents' grants: %(names)s.") % {"names": names},
                 [g for g, _day_ in to_suspend],
             )

@@ -11,8 +11,6 @@ from .. import pools
 from ._base import NeedsConfirmation, PoolChange, shortfall_message, today
 from .suspension import _resolve
 
-# --- the tree's moves and deletions -----------------------------------------------------
-
 
 def tree_change_check(event: str, group: Group, new_parent: Group | None, *, actor: Actor, confirm: bool = False):
     """Called by groups.services before a move or delete: refuse what would break a pool.
@@ -40,7 +38,7 @@ def tree_change_check(event: str, group: Group, new_parent: Group | None, *, act
         shortfalls = change.shortfalls(after_pools)
         if shortfalls:
             field = "new_parent" if event == "move" else None
-            messages = [shortfall_message(s, e) for s, e in shortfalls]
+            messages = [shortfall_message(s, facts) for s, facts in shortfalls]
             prefix = (_("This move would break a pool:") if event == "move"
                       else _("Deleting this group would break a pool:"))
             messages.insert(0, prefix)

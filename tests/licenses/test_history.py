@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from groups import services as group_services
 from groups.models import Role
 from licenses import services
@@ -27,3 +29,23 @@ def test_history_says_who_changed_what_from_what_to_what(tree, operator, person,
     other = person(Role.SITE_ADMIN, tree["Dealer A2"], email="a2@test.example")
     client.force_login(other)
     assert client.get(f"/licenses/groups/{dealer.pk}/history/").status_code == 404
+
+
+def test_the_oldest_change_on_a_page_shows_what_it_changed_in_words(tree, operator):
+    """A page of one entry still compares it with the record before (off the page), and fields
+    and values are named as a person reads them, not as stored (valid_until, feature_id)."""
+    today = services.today()
+    dealer = tree["Dealer A1"]
+    give(dealer, block(3, 1, start=today, days=5, key="b"), actor=operator, on=today)
+    saved = dealer.license_blocks.get()
+    give(dealer, block(3, 1, start=today, days=9, key="b", id=saved.pk), actor=operator, on=today)
+    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="custom", actor=operator)
+    group_services.group_update(group=dealer, name="Dealer A1 again", kind="custom", actor=operator)
+
+    [latest] = group_history(group=dealer, subject="group", limit=1)
+    assert latest.changes == [("name", "Dealer A1 renamed", "Dealer A1 again")]
+    [lengthened] = [e for e in group_history(group=dealer, subject="block", limit=1)]
+    assert lengthened.changes == [("valid until", today + timedelta(days=4), today + timedelta(days=8))]
+    created = [dict((name, after) for name, _before, after in e.changes)
+               for e in group_history(group=dealer, subject="blockfeature") if e.action == "created"]
+    assert sorted((c["feature"], c["quantity"]) for c in created) == [("Mobile app installs", 1), ("Virtual numbers", 3)]

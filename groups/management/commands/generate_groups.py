@@ -20,16 +20,16 @@ class Command(OpsCommand):
         parser.add_argument("--apartment-start", type=int, default=1)
         parser.add_argument("--dry-run", action="store_true", help="Say how many groups it would make.")
 
-    def handle(self, *args, **o):
-        parent = Group.objects.filter(pk=o["parent"]).first()
+    def handle(self, *args, **options):
+        parent = Group.objects.filter(pk=options["parent"]).first()
         if parent is None:
-            raise CommandError(f"no group with id {o['parent']}")
-        plan = services.GenerationPlan(buildings=o["buildings"], units=o["units"], floors=o["floors"],
-                                       apartments_per_floor=o["apartments_per_floor"],
-                                       building_start=o["building_start"], apartment_start=o["apartment_start"])
+            raise CommandError(f"no group with id {options['parent']}")
+        plan = services.GenerationPlan(buildings=options["buildings"], units=options["units"], floors=options["floors"],
+                                       apartments_per_floor=options["apartments_per_floor"],
+                                       building_start=options["building_start"], apartment_start=options["apartment_start"])
         try:
             services.validate_generation_plan(plan)
-            if o["dry_run"]:
+            if options["dry_run"]:
                 self.stdout.write(f"would generate {plan.total} groups under {parent}")
                 return
             count = services.groups_generate(parent=parent, plan=plan, actor=SYSTEM)
