@@ -1,9 +1,9 @@
 from django import forms
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_QUANTITY, BlockKind, Feature, Recurrence
+from .models import MAX_QUANTITY, BlockKind, Feature, LicenseBlock, Recurrence
 from .services import BlockInput, SettingsInput
 
 MAX_BLOCKS = 100
@@ -104,8 +104,36 @@ class BlockForm(forms.Form):
                           note=data.get("note") or "")
 
 
-BlockFormSet = formset_factory(BlockForm, extra=0, can_delete=True, max_num=MAX_BLOCKS, validate_max=True,
-                               absolute_max=MAX_BLOCKS)
+class BaseBlockFormSet(BaseFormSet):
+    """A group's blocks as cards: built from the saved blocks, read back as the services' input."""
+
+    @staticmethod
+    def initial_for(blocks: list[LicenseBlock], features: list[Feature]) -> list[dict]:
+        by_id = {f.pk: f for f in features}
+        initial = []
+        for block in blocks:
+            row = {"id": block.pk, "kind": block.kind, "valid_from": block.valid_from,
+                   "valid_until": block.valid_until, "note": block.note}
+            for quantity in block.quantities.all():
+                feature = by_id[quantity.feature_id]
+                row[f"f_{feature.code}"] = quantity.quantity if feature.is_counted else bool(quantity.quantity)
+            initial.append(row)
+        return initial
+
+    def to_inputs(self) -> tuple[list[BlockInput], list[int]]:
+        """(blocks changed or added, ids of the saved blocks to remove)."""
+        blocks, delete_ids = [], []
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                if form.cleaned_data.get("id"):
+                    delete_ids.append(form.cleaned_data["id"])
+            elif form.cleaned_data and form.has_changed():
+                blocks.append(form.to_input())
+        return blocks, delete_ids
+
+
+BlockFormSet = formset_factory(BlockForm, formset=BaseBlockFormSet, extra=0, can_delete=True, max_num=MAX_BLOCKS,
+                               validate_max=True, absolute_max=MAX_BLOCKS)
 
 
 class DeviceForm(forms.Form):

@@ -1,6 +1,6 @@
 """Features, license blocks, pools' settings, devices and residents' grants."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -143,17 +143,36 @@ class LicenseBlock(models.Model):
         until = self.valid_until.isoformat() if self.valid_until else "∞"
         return f"{self.get_kind_display()} {self.valid_from.isoformat()} – {until}"
 
-    def state(self, today: date, ending_days: int = 30) -> str:
-        if self.valid_from > today:
-            return "scheduled"
-        if self.valid_until is not None and self.valid_until < today:
-            return "expired"
-        if self.valid_until is not None and (self.valid_until - today).days < ending_days:
-            return "ending"
+    def state(self, today: date) -> str:
+        """The block's state on `today`, by STATE_RULES (the reports compute the same in SQL)."""
+        for field, bound, state in state_rules(today):
+            value = getattr(self, field)
+            ends_before = field == "valid_until"
+            if value is not None and (value < bound if ends_before else value > bound):
+                return state
         return "active"
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+ENDING_DAYS = 30  # a block "ends soon" within this many days of its end
+
+
+def state_rules(on: date) -> list[tuple[str, date, str]]:
+    """A block's state on `on`, the first rule that holds: (field, bound, state). valid_from after
+    the bound: scheduled; valid_until before it: expired, or ending within ENDING_DAYS; else active.
+    A block without an end never expires or ends."""
+    return [("valid_from", on, "scheduled"), ("valid_until", on, "expired"),
+            ("valid_until", on + timedelta(days=ENDING_DAYS), "ending")]
+
+
+def state_annotation(on: date) -> models.Case:
+    """The same rules as LicenseBlock.state(), as a database expression."""
+    return models.Case(
+        *[models.When(**{f"{field}__{'lt' if field == 'valid_until' else 'gt'}": bound}, then=models.Value(state))
+          for field, bound, state in state_rules(on)],
+        default=models.Value("active"), output_field=models.CharField())
 
 
 class BlockFeature(models.Model):

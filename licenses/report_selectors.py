@@ -5,16 +5,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from groups.models import ADMIN_ROLES, Group, Membership, User
 from groups.scoping import scope_q, scope_top_groups
 
 from . import pools
-from .models import LicenseBlock
+from .models import LicenseBlock, state_annotation
 from .reports import UsageRow, usage_rows
-
-ENDING_DAYS = 30
 
 
 def scoped_usage_rows(*, user: User, on: date, subtree: Group | None = None, **filters) -> list[UsageRow]:
@@ -67,16 +65,6 @@ def totals_by_feature(rows: list[UsageRow]) -> dict[str, Totals]:
         t = out[r.feature_name or r.feature]
         t.limit, t.held, t.used = t.limit + r.limit, t.held + r.held, t.used + r.used
     return dict(out)
-
-
-def state_annotation(on: date) -> Case:
-    return Case(
-        When(valid_from__gt=on, then=Value("scheduled")),
-        When(valid_until__lt=on, then=Value("expired")),
-        When(valid_until__lt=on + timedelta(days=ENDING_DAYS), then=Value("ending")),
-        default=Value("active"),
-        output_field=CharField(),
-    )
 
 
 def validity(*, user: User, on: date, date_field: str = "valid_until", date_op: str = "", day: date | None = None,

@@ -30,35 +30,18 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
     on = services.today()
     status = selectors.pool_status(group=group, on=on)
     counted, switches = selectors.features()
-    feature_list = counted + switches
-    by_id = {f.pk: f for f in feature_list}
-    initial_blocks = []
-    for row in status.blocks:
-        b = row.block
-        initial = {"id": b.pk, "kind": b.kind, "valid_from": b.valid_from, "valid_until": b.valid_until, "note": b.note}
-        for bf in b.quantities.all():
-            feature = by_id[bf.feature_id]
-            initial[f"f_{feature.code}"] = bf.quantity if feature.is_counted else bool(bf.quantity)
-        initial_blocks.append(initial)
-    settings_initial = {k: getattr(status.settings, k) for k in
-                        ("restricted", "reminder_enabled", "reminder_days", "recurrence", "notify_expired")}
-    kinds = services.allowed_block_kinds(request.user, group)
+    features = counted + switches
+    form_kwargs = {"features": features, "kinds": services.allowed_block_kinds(request.user, group)}
+    initial = BlockFormSet.initial_for([row.block for row in status.blocks], features)
+    settings_initial = {name: getattr(status.settings, name) for name in SettingsForm.base_fields}
     needs_confirmation = None
     if request.method == "POST":
         if not editable:
             raise PermissionDenied(_("You cannot edit the licenses of this group."))
         settings_form = SettingsForm(request.POST, initial=settings_initial)
-        formset = BlockFormSet(request.POST, initial=initial_blocks, prefix="blocks",
-                               form_kwargs={"features": feature_list, "kinds": kinds})
+        formset = BlockFormSet(request.POST, initial=initial, prefix="blocks", form_kwargs=form_kwargs)
         if settings_form.is_valid() and formset.is_valid():
-            blocks, delete_ids = [], []
-            for form in formset.forms:
-                if formset.can_delete and formset._should_delete_form(form):
-                    if form.cleaned_data.get("id"):
-                        delete_ids.append(form.cleaned_data["id"])
-                    continue
-                if form.cleaned_data and form.has_changed():
-                    blocks.append(form.to_input())
+            blocks, delete_ids = formset.to_inputs()
             try:
                 result = services.licenses_save(
                     group=group, settings=settings_form.to_input(), blocks=blocks, delete_ids=delete_ids,
@@ -68,16 +51,11 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 put_errors(exc, settings_form, by_key={f.prefix: f for f in formset.forms})
             else:
-                msg = _("Licenses saved.")
-                if result.suspended:
-                    msg += " " + _("Suspended grants: %(n)s.") % {"n": len(result.suspended)}
-                if result.restored:
-                    msg += " " + _("Restored grants: %(n)s.") % {"n": len(result.restored)}
-                messages.success(request, msg)
+                messages.success(request, _saved_message(result))
                 return redirect("licenses:group_licenses", pk=group.pk)
     else:
         settings_form = SettingsForm(initial=settings_initial)
-        formset = BlockFormSet(initial=initial_blocks, prefix="blocks", form_kwargs={"features": feature_list, "kinds": kinds})
+        formset = BlockFormSet(initial=initial, prefix="blocks", form_kwargs=form_kwargs)
     if not editable:
         show_read_only([settings_form, *formset.forms])
     rows_by_id = {row.block.pk: row for row in status.blocks}
@@ -87,6 +65,15 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
         "editable": editable, "crumbs": breadcrumbs(user=request.user, group=group), "today": on,
         "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches,
     })
+
+
+def _saved_message(result: services.SaveResult) -> str:
+    message = _("Licenses saved.")
+    if result.suspended:
+        message += " " + _("Suspended grants: %(n)s.") % {"n": len(result.suspended)}
+    if result.restored:
+        message += " " + _("Restored grants: %(n)s.") % {"n": len(result.restored)}
+    return message
 
 
 @login_required

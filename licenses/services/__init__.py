@@ -9,7 +9,7 @@ capacity went away, suspended on the administrator's confirmation.
 Split by sub-domain; import from here.
 """
 
-from ._base import BlockInput, NeedsConfirmation, SettingsInput, today
+from ._base import BlockInput, NeedsConfirmation, SaveResult, SettingsInput, today
 from .blocks import (
     allowed_block_kinds,
     block_extend,
@@ -25,7 +25,7 @@ from .suspension import restore_grants, suspend_to_fit
 from .tree import tree_change_check
 
 __all__ = [
-    "BlockInput", "NeedsConfirmation", "SettingsInput", "allowed_block_kinds", "block_extend", "block_to_input",
+    "BlockInput", "NeedsConfirmation", "SaveResult", "SettingsInput", "allowed_block_kinds", "block_extend", "block_to_input",
     "device_register", "device_unregister", "grant_set", "grants_set_bulk", "issue_trial", "licenses_save",
     "blocks_notified", "next_reminder_for", "reminder_due", "reminders_advance", "restore_grants", "settings_input", "suspend_to_fit", "today", "tree_change_check",
 ]
