@@ -7,7 +7,7 @@ import pytest
 from groups.models import Group, Membership, Role
 from licenses import services
 from licenses.models import Device, LicenseBlock
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import company_pool, give
 
 
 @pytest.fixture
@@ -72,8 +72,7 @@ def test_admin_move_across_companies_is_refused(tree, operator, client):
 
 
 def test_admin_block_inline_refuses_over_allocation_and_saves_through_the_service(tree, operator, client):
-    LicenseBlock.objects.filter(group=tree["Company A"]).delete()
-    give(tree["Company A"], block(100, 100, start=services.today(), days=365), actor=operator, on=services.today())
+    company_pool(tree, actor=operator, start=services.today())
     client.force_login(operator)
     dealer = tree["Dealer A1"]
     today = services.today()

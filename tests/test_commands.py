@@ -7,16 +7,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from groups.models import Group
-from licenses.models import LicenseBlock
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 
 START = date(2027, 1, 1)
 
 
 @pytest.fixture
 def pool(tree, operator, person):
-    LicenseBlock.objects.filter(kind="trial").delete()
-    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     person("site_admin", tree["Dealer A1"], email="a1@test.example")
     give(tree["Dealer A1"], block(10, 10, start=START, until=date(2027, 3, 31)), actor=operator, on=START,
          reminder_enabled=True, reminder_days=14, recurrence="weekly")

@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from groups import services as group_services
+from groups.integrity import tree_problems
 from groups.models import Group, Membership, Role, User
 from licenses import services as license_services
 from licenses.models import Device, LicenseBlock
@@ -20,31 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def assert_nested_sets_match_parents(tree_id: int) -> None:
-    """Every row's lft/rght/level equal what a walk of the parent links (siblings in lft order) gives."""
-    rows = list(Group.objects.filter(tree_id=tree_id).values("pk", "parent_id", "lft", "rght", "level"))
-    children = defaultdict(list)
-    for row in rows:
-        children[row["parent_id"]].append(row)
-    roots = children[None]
-    assert len(roots) == 1, roots
-    expected: dict[int, tuple[int, int, int]] = {}
-    counter = 1
-
-    def walk(node: dict, level: int) -> None:
-        nonlocal counter
-        lft = counter
-        counter += 1
-        for child in sorted(children[node["pk"]], key=lambda r: r["lft"]):
-            walk(child, level + 1)
-        expected[node["pk"]] = (lft, counter, level)
-        counter += 1
-
-    walk(roots[0], 0)
-    actual = {row["pk"]: (row["lft"], row["rght"], row["level"]) for row in rows}
-    assert actual == expected
 
 
 def subtree_size_by_parents(group: Group) -> int:
@@ -234,7 +210,7 @@ def test_site_admin_adds_a_group_after_a_blank_name_is_refused(tree, dealer_a1, 
         site.pk, "building", "9", "Next to the school")
     assert Group.objects.count() == before + 1
     assert page.url.endswith(f"/groups/{created.pk}/")
-    assert_nested_sets_match_parents(site.tree_id)
+    assert tree_problems(site.tree_id) == []
 
 
 def test_an_apartment_offers_no_add_group(tree, dealer_a1, signed_in, live_server):
@@ -337,7 +313,7 @@ def test_site_admin_generates_a_layout_and_the_nested_sets_stay_right(tree, deal
     assert sorted(int(a.number) for a in block_2.get_descendants().filter(kind="apartment")) == [1, 2, 3, 4, 5, 6]
     for g in Group.objects.filter(tree_id=site.tree_id):
         assert g.get_descendant_count() == subtree_size_by_parents(g), g
-    assert_nested_sets_match_parents(site.tree_id)
+    assert tree_problems(site.tree_id) == []
 
 
 # --- 5. move -----------------------------------------------------------------------------
@@ -393,7 +369,7 @@ def test_site_admin_moves_a_building_to_another_site_of_the_company(tree, dealer
     assert set(building.get_descendants().values_list("name", flat=True)) == {
         "Floor 1", "Floor 2", "Apartment 1", "Apartment 2", "Apartment 3", "Apartment 4"}
     assert not tree["Site A1"].get_children().exists()
-    assert_nested_sets_match_parents(building.tree_id)
+    assert tree_problems(building.tree_id) == []
 
 
 # --- 6. delete ---------------------------------------------------------------------------
@@ -432,7 +408,7 @@ def test_site_admin_deletes_a_building_after_seeing_what_goes_with_it(tree, deal
     assert not Device.objects.filter(serial_number="SN-DEL-1").exists()
     assert not LicenseBlock.objects.filter(group_id__in=doomed).exists()
     assert not Membership.objects.filter(group_id__in=doomed).exists()
-    assert_nested_sets_match_parents(site.tree_id)
+    assert tree_problems(site.tree_id) == []
 
 
 def test_deleting_the_group_one_administers_is_refused_with_a_message(tree, dealer_a1, signed_in,

@@ -2,9 +2,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from groups import services
+from groups.integrity import tree_problems
 from groups.models import Group, Role
 from groups.services import GenerationPlan
-from tests.treecheck import nested_sets_match_parents
 
 
 def test_create_child_and_company(operator, db):
@@ -13,7 +13,7 @@ def test_create_child_and_company(operator, db):
     assert site.parent == company and site.tree_id == company.tree_id and site.number == "7"
     other = services.group_create(parent=None, name="Other", kind="company", actor=operator)
     assert other.tree_id != company.tree_id  # one tree per company
-    assert nested_sets_match_parents(company.tree_id)
+    assert tree_problems(company.tree_id) == []
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_move_inside_company(tree, operator):
     services.group_move(group=building, new_parent=tree["Site A2"], actor=operator)
     building.refresh_from_db()
     assert building.parent_id == tree["Site A2"].pk
-    assert nested_sets_match_parents(building.tree_id)
+    assert tree_problems(building.tree_id) == []
 
 
 def test_move_under_own_descendant_is_refused(tree, operator):
@@ -91,7 +91,7 @@ def test_delete_takes_the_subtree_and_keeps_sets(tree, operator):
     assert dict(summary.counts)["groups"] == summary.groups
     services.group_delete(group=site, actor=operator)
     assert not Group.objects.filter(name="Site A1").exists()
-    assert nested_sets_match_parents(tree_id)
+    assert tree_problems(tree_id) == []
 
 
 def test_admin_cannot_delete_the_group_they_administer(tree, dealer_admin):
@@ -106,7 +106,7 @@ def test_generate_matches_rebuild(tree, operator, units):
                           apartment_start=101)
     made = services.groups_generate(parent=site, plan=plan, actor=operator)
     assert made == plan.total
-    assert nested_sets_match_parents(site.tree_id)
+    assert tree_problems(site.tree_id) == []
     # mptt's own rebuild must agree with the arithmetic.
     before = dict(Group.objects.filter(tree_id=site.tree_id).values_list("pk", "lft"))
     Group.objects.partial_rebuild(site.tree_id)

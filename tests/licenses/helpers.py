@@ -17,3 +17,12 @@ def block(vn=0, apps=0, keys=0, *, start=TODAY, days=None, until="auto", switche
 def give(group, *blocks, actor, restricted=True, confirm=False, on=TODAY, delete_ids=(), **settings):
     return licenses_save(group=group, settings=SettingsInput(restricted=restricted, **settings), blocks=list(blocks),
                          delete_ids=delete_ids, actor=actor, on=on, confirm_suspend=confirm)
+
+
+def company_pool(tree, *, actor, vn=100, apps=100, start=TODAY, days=365, switches=()):
+    """The usual ground for a test: no company's Trial (not under test: its reminders and expiry
+    would mix in), and Company A with a pool of its own for `days` from `start`."""
+    from licenses.models import LicenseBlock
+
+    LicenseBlock.objects.filter(kind="trial").delete()
+    return give(tree["Company A"], block(vn, apps, start=start, days=days, switches=switches), actor=actor, on=start)

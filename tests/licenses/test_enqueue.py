@@ -7,14 +7,13 @@ from kombu.exceptions import OperationalError
 from groups.models import Role
 from licenses import services
 from licenses.models import LicenseBlock
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import company_pool
 
 
 @pytest.fixture
 def admin_and_dealer(tree, operator, person):
     today = services.today()
-    LicenseBlock.objects.filter(group=tree["Company A"]).delete()
-    give(tree["Company A"], block(100, 100, start=today, days=365), actor=operator, on=today)
+    company_pool(tree, actor=operator, start=today)
     admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example")
     return admin, tree["Dealer A1"], today
 

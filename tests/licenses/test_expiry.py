@@ -5,16 +5,14 @@ import pytest
 from groups.models import Role
 from licenses import expiry, services
 from licenses.models import Grant, LicenseBlock
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 
 START = date(2027, 1, 1)
 
 
 @pytest.fixture
 def served(tree, operator, person):
-    company = tree["Company A"]
-    LicenseBlock.objects.filter(kind="trial").delete()  # the fixture's companies' Trials: not under test
-    give(company, block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     give(tree["Dealer A1"], block(4, 4, start=START, until=date(2027, 1, 31), key="short"),
          block(2, 2, start=START, days=300, key="long"), actor=operator, on=START)
     apartments = list(tree["Site A1"].get_descendants().filter(kind="apartment"))

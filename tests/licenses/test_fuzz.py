@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from groups.models import Role
 from licenses import services
 from licenses.models import BlockFeature, LicenseBlock, PoolSettings
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 
 values = st.one_of(st.integers(-10**12, 10**12).map(str), st.text(max_size=12), st.sampled_from(
     ["", "0", "1", "9999999", "-1", "1e3", "2027-02-30", "2027-01-01", "null", "<script>", "999999999999999999999"]))
@@ -23,8 +23,7 @@ def snapshot():
 @pytest.fixture
 def target(tree, operator, person):
     today = services.today()
-    LicenseBlock.objects.filter(group=tree["Company A"]).delete()
-    give(tree["Company A"], block(50, 50, start=today, days=100), actor=operator, on=today)
+    company_pool(tree, actor=operator, vn=50, apps=50, start=today, days=100)
     give(tree["Dealer A2"], block(5, 5, start=today, days=30), actor=operator, on=today)
     admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="fuzz@test.example")
     return tree["Dealer A1"], LicenseBlock.objects.get(group=tree["Dealer A2"]), admin

@@ -2,15 +2,14 @@ import pytest
 
 from groups.models import Role
 from licenses import services
-from licenses.models import Grant, LicenseBlock
-from tests.licenses.helpers import block, give
+from licenses.models import Grant
+from tests.licenses.helpers import block, company_pool, give
 
 
 @pytest.fixture
 def apartment_with_residents(tree, operator, person):
     today = services.today()
-    LicenseBlock.objects.filter(group=tree["Company A"]).delete()
-    give(tree["Company A"], block(100, 100, start=today, days=365, switches=["guest_access"]), actor=operator, on=today)
+    company_pool(tree, actor=operator, start=today, switches=["guest_access"])
     give(tree["Dealer A1"], block(6, 6, start=today, days=100, switches=["guest_access"]), actor=operator, on=today)
     apartment = tree.apartment("Site A1")
     people = [person(Role.RESIDENT, apartment, email=f"res{i}@test.example") for i in range(3)]

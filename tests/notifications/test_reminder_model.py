@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from groups.models import Role
 from licenses.models import LicenseBlock
 from notifications import services
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 
 START = date(2027, 1, 1)
 DAYS = 150
@@ -52,8 +52,7 @@ def model_sends(schedule, run_days, end: date):
 
 @pytest.fixture
 def world(tree, operator, person):
-    LicenseBlock.objects.filter(kind="trial").delete()
-    give(tree["Company A"], block(100, 100, start=START, days=400), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START, days=400)
     person(Role.SITE_ADMIN, tree["Dealer A1"], email="admin-a1@test.example")
     return tree
 

@@ -8,7 +8,7 @@ from groups.models import Role
 from licenses.models import LicenseBlock
 from notifications import services
 from notifications.models import Notification, ReminderLedger
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 
 START = date(2027, 1, 1)
 END = date(2027, 3, 31)
@@ -17,9 +17,7 @@ END = date(2027, 3, 31)
 @pytest.fixture
 def setup(tree, operator, person):
     """Dealer A1 holds a block ending 2027-03-31; reminders weekly, 14 days before, and on expiry."""
-    company = tree["Company A"]
-    LicenseBlock.objects.filter(kind="trial").delete()  # the fixture's companies' Trials: not under test
-    give(company, block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     admin = person(Role.SITE_ADMIN, tree["Dealer A1"], email="admin-a1@test.example")
     give(tree["Dealer A1"], block(10, 10, start=START, until=END), actor=operator, on=START,
          reminder_enabled=True, reminder_days=14, recurrence="weekly", notify_expired=True)
@@ -114,8 +112,7 @@ def test_blocks_of_a_group_without_restriction_are_not_reminded(setup, tree, ope
 def test_a_catch_up_after_the_end_sends_no_expiring_mail_when_expired_notices_are_off(tree, operator, person,
                                                                                       mailoutbox):
     """From the day after a block's end it gets only the expired notice (if on), never an 'expiring' one."""
-    LicenseBlock.objects.filter(kind="trial").delete()
-    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     person(Role.SITE_ADMIN, tree["Dealer A1"], email="admin-a1@test.example")
     give(tree["Dealer A1"], block(10, 10, start=START, until=END), actor=operator, on=START,
          reminder_enabled=True, reminder_days=14, recurrence="daily", notify_expired=False)
@@ -142,8 +139,7 @@ def test_one_mail_lists_the_expiring_and_the_expired_blocks_of_a_group_due_the_s
 
 def test_with_no_administrator_up_the_tree_the_server_administrators_are_told(tree, operator, mailoutbox):
     """A reminder is never skipped: 'Once' with nobody to tell used to be lost for good."""
-    LicenseBlock.objects.filter(kind="trial").delete()
-    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     give(tree["Dealer A1"], block(10, 10, start=START, until=END), actor=operator, on=START,
          reminder_enabled=True, reminder_days=14, recurrence="once", notify_expired=False)
     actions = sent_on(END - timedelta(days=14))

@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
 from groups import services as group_services
+from groups.integrity import tree_problems
 from groups.models import Group, Role
 from licenses import pools, services
 from licenses.models import LicenseBlock
 from tests.factories import MembershipFactory, UserFactory
 from tests.licenses.helpers import block, give
-from tests.treecheck import nested_sets_match_parents
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -67,7 +67,7 @@ def test_concurrent_inserts_and_moves_keep_the_nested_sets_exact(operator):
 
     errors = run_threads(work, 8)
     assert errors == []
-    assert nested_sets_match_parents(company.tree_id)
+    assert tree_problems(company.tree_id) == []
     assert Group.objects.filter(tree_id=company.tree_id, kind="building").count() == 8 * 15 - 3 * 5
 
 

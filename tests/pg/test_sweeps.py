@@ -14,10 +14,9 @@ from django.core import mail as django_mail
 from django.db import connection
 
 from groups.models import Role
-from licenses.models import LicenseBlock
 from notifications import services
 from notifications.models import ReminderLedger
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, company_pool, give
 from tests.pg.test_concurrency import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -27,8 +26,7 @@ DAY = date(2027, 3, 17)
 
 @pytest.fixture
 def due(tree, operator, person):
-    LicenseBlock.objects.filter(kind="trial").delete()
-    give(tree["Company A"], block(100, 100, start=START, days=365), actor=operator, on=START)
+    company_pool(tree, actor=operator, start=START)
     person(Role.SITE_ADMIN, tree["Dealer A1"], email="a1@test.example")
     person(Role.SITE_ADMIN, tree["Dealer A1"], email="a1-second@test.example")
     for name in ("Dealer A1", "Dealer A2"):
