@@ -7,7 +7,7 @@ import pytest
 from groups.models import Group, Membership, Role
 from licenses import services
 from licenses.models import Device, LicenseBlock
-from tests.licenses.helpers import company_pool, give
+from tests.licenses.helpers import block, company_pool, give
 
 
 @pytest.fixture
@@ -99,10 +99,28 @@ def test_admin_block_inline_refuses_over_allocation_and_saves_through_the_servic
     assert saved.history.first().history_user == operator
 
 
-def test_dealer_cannot_edit_own_licenses_in_the_admin(tree, staff_dealer, client):
+def test_dealer_cannot_edit_own_licenses_in_the_admin(tree, staff_dealer, operator, client):
+    """The dealer's own block is shown, not editable; a complete POST that raises it changes nothing."""
+    today = services.today()
+    company_pool(tree, actor=operator, start=today)
+    dealer = tree["Dealer A1"]
+    give(dealer, block(10, 5, start=today, days=30), actor=operator, on=today)
+    saved = LicenseBlock.objects.get(group=dealer)
     client.force_login(staff_dealer)
-    page = client.get(f"/admin/groups/group/{tree['Dealer A1'].pk}/change/").content.decode()
-    assert 'name="license_blocks-TOTAL_FORMS"' not in page or "license_blocks-0-kind" not in page
+    page = client.get(f"/admin/groups/group/{dealer.pk}/change/").content.decode()
+    assert str(saved) in page  # the block is listed ...
+    assert 'name="license_blocks-0-f_virtual_numbers"' not in page  # ... with no field to change it
+    response = client.post(f"/admin/groups/group/{dealer.pk}/change/", {
+        "name": dealer.name, "kind": dealer.kind, "number": "", "description": "", "parent": dealer.parent_id,
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "license_blocks-TOTAL_FORMS": "1", "license_blocks-INITIAL_FORMS": "1",
+        "license_blocks-0-id": saved.pk, "license_blocks-0-group": dealer.pk, "license_blocks-0-kind": "plus",
+        "license_blocks-0-valid_from": today.isoformat(),
+        "license_blocks-0-valid_until": (today + timedelta(days=29)).isoformat(), "license_blocks-0-note": "",
+        "license_blocks-0-f_virtual_numbers": "90", "license_blocks-0-f_mobile_apps": "5",
+        "license_blocks-0-f_ukey2_keys": "0"})
+    assert response.status_code == 302  # the group saved; the read-only block ignored
+    assert saved.quantities.get(feature__code="virtual_numbers").quantity == 10
 
 
 def test_admin_device_add_goes_through_the_service(tree, staff_dealer, client):
