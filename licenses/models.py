@@ -175,13 +175,24 @@ def state_annotation(on: date) -> models.Case:
         default=models.Value("active"), output_field=models.CharField())
 
 
-class BlockFeature(models.Model):
+class FeatureQuantity(models.Model):
+    """How much of one feature: a count of a counted feature, or 1/0 for a switch."""
+
+    feature = models.ForeignKey(Feature, verbose_name=_("feature"), on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.feature_id}: {self.quantity}"
+
+
+class BlockFeature(FeatureQuantity):
     """A block's quantity of one counted feature, or 1/0 for a switch feature."""
 
     block = models.ForeignKey(LicenseBlock, verbose_name=_("license block"), on_delete=models.CASCADE,
                               related_name="quantities")
-    feature = models.ForeignKey(Feature, verbose_name=_("feature"), on_delete=models.PROTECT)
-    quantity = models.PositiveIntegerField(_("quantity"), default=0)
 
     history = HistoricalRecords()
 
@@ -192,9 +203,6 @@ class BlockFeature(models.Model):
             models.UniqueConstraint(fields=["block", "feature"], name="block_feature_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="block_quantity_range"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.feature_id}: {self.quantity}"
 
 
 class Grant(models.Model):
@@ -222,10 +230,8 @@ class Grant(models.Model):
         return self.suspended_at is not None
 
 
-class GrantFeature(models.Model):
+class GrantFeature(FeatureQuantity):
     grant = models.ForeignKey(Grant, verbose_name=_("grant"), on_delete=models.CASCADE, related_name="quantities")
-    feature = models.ForeignKey(Feature, verbose_name=_("feature"), on_delete=models.PROTECT)
-    quantity = models.PositiveIntegerField(_("quantity"), default=0)
 
     history = HistoricalRecords()
 
@@ -236,6 +242,3 @@ class GrantFeature(models.Model):
             models.UniqueConstraint(fields=["grant", "feature"], name="grant_feature_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="grant_quantity_range"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.feature_id}: {self.quantity}"
