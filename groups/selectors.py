@@ -3,6 +3,7 @@
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
+from .chain import chain_ids
 from .models import Group, Membership, User
 from .scoping import groups_manageable_by, groups_visible_to, scope_q
 
@@ -31,7 +32,8 @@ def search_groups(*, user: User, query: str, page: int | str | None = 1) -> Page
 
 def breadcrumbs(*, user: User, group: Group) -> list[Group]:
     """The group's ancestors that `user` may see, top first, and the group itself."""
-    ancestors = list(group.get_ancestors().filter(scope_q(user)))
+    ancestors = list(Group.objects.filter(scope_q(user), pk__in=chain_ids(group.pk, include_self=False))
+                     .order_by("level")) if group.parent_id else []
     return [*ancestors, group]
 
 

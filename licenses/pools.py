@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 
+from groups.chain import chain_ids
 from groups.models import Group
 
 from .models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock
@@ -22,24 +23,14 @@ def restricted_q(prefix: str = "") -> Q:
 
 def serving_pool(group: Group) -> Group | None:
     """The pool that serves `group`: itself if restricted, else its parent's; None = unlimited."""
-    return (
-        Group.objects.filter(tree_id=group.tree_id, lft__lte=group.lft, rght__gte=group.rght)
-        .filter(restricted_q())
-        .order_by("-lft")
-        .first()
-    )
+    return Group.objects.filter(restricted_q(), pk__in=chain_ids(group.pk)).order_by("-level").first()
 
 
 def pool_owner(group: Group) -> Group | None:
     """The pool a restricted group's blocks are carved from (None for a company: sourced)."""
     if group.parent_id is None:
         return None
-    return (
-        Group.objects.filter(tree_id=group.tree_id, lft__lt=group.lft, rght__gt=group.rght)
-        .filter(restricted_q())
-        .order_by("-lft")
-        .first()
-    )
+    return Group.objects.filter(restricted_q(), pk__in=chain_ids(group.parent_id)).order_by("-level").first()
 
 
 

@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from groups.chain import chain_ids
 from groups.models import ADMIN_ROLES, Group, Membership, User
 from licenses import schedule
 from licenses import services as license_services
@@ -55,10 +56,7 @@ def recipients_for(group: Group) -> list[User]:
     """The administrators of the group, or of its nearest ancestor that has some; with none up the
     tree, the server administrators. A due reminder is never skipped for want of a recipient."""
     memberships = list(
-        Membership.objects.filter(
-            role__in=list(ADMIN_ROLES), group__tree_id=group.tree_id, group__lft__lte=group.lft,
-            group__rght__gte=group.rght, user__is_active=True,
-        ).select_related("user", "group").order_by("-group__level", "user__email")
+        Membership.objects.filter(role__in=list(ADMIN_ROLES), group_id__in=chain_ids(group.pk), user__is_active=True).select_related("user", "group").order_by("-group__level", "user__email")
     )
     if not memberships:
         return list(User.objects.filter(is_superuser=True, is_active=True).order_by("email"))
