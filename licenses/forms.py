@@ -1,3 +1,6 @@
+from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Layout
 from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
@@ -14,21 +17,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def style_fields(form: forms.Form) -> None:
-    """Bootstrap classes on hand-rendered widgets."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        elif isinstance(widget, forms.HiddenInput):
-            continue
-        else:
-            css = "form-control"
-        widget.attrs["class"] = css
 
 
 def add_feature_fields(form: forms.Form, features: list[Feature]) -> None:
@@ -57,8 +45,17 @@ class SettingsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        style_fields(self)
         self.fields["restricted"].widget.attrs["role"] = "switch"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Switch("restricted"),
+            "reminder_enabled",
+            Div(Div("reminder_days", css_class="col-sm-4 col-lg-2"), Div("recurrence", css_class="col-sm-4 col-lg-2"),
+                css_class="row g-2", css_id="reminder-options", data_reveal_with="id_reminder_enabled"),
+            "notify_expired",
+        )
 
     def to_input(self) -> SettingsInput:
         return SettingsInput(**self.cleaned_data)
@@ -82,7 +79,6 @@ class BlockForm(forms.Form):
         self.fields["kind"].choices = [(k, BlockKind(k).label) for k in offered]
         self.fields["valid_from"].initial = timezone.localdate()
         add_feature_fields(self, features)
-        style_fields(self)
 
     def counted_fields(self):
         return [self[f"f_{f.code}"] for f in self.features if f.is_counted]
@@ -146,7 +142,6 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.features = features
         add_feature_fields(self, features)
-        style_fields(self)
 
     def quantities(self) -> dict[str, int]:
         return feature_quantities(self)
@@ -160,7 +155,3 @@ class HistoryFilterForm(forms.Form):
     who = forms.CharField(label=_("Who (email)"), required=False, max_length=200)
     since = forms.DateField(label=_("From"), required=False, widget=DateInput())
     until = forms.DateField(label=_("To"), required=False, widget=DateInput())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_fields(self)

@@ -1,12 +1,13 @@
 import re
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groups.models import Group
 
-from .forms import DateInput, style_fields
+from .forms import DateInput
 from .models import BlockKind, Feature
 
 STATES = [("", _("Any")), ("scheduled", _("Scheduled")), ("active", _("Active")), ("ending", _("Ending")),
@@ -28,8 +29,9 @@ class UsageFilterForm(forms.Form):
         self.fields["feature"].choices = [("", _("All counted features"))] + [
             (f.code, f.label) for f in Feature.objects.filter(kind=Feature.Kind.COUNTED)]
         self.fields["day"].widget.attrs["placeholder"] = timezone.localdate().isoformat()
-        style_fields(self)
-        self.fields["subtree"].widget.attrs.update({"list": "subtree-options", "autocomplete": "off"})
+        self.fields["subtree"].widget.attrs.update({
+            "list": "subtree-options", "autocomplete": "off", "hx-get": reverse("groups:autocomplete") + "?format=options",
+            "hx-trigger": "input changed delay:300ms", "hx-target": "#subtree-options"})
 
     def clean_subtree(self) -> int | None:
         """Accepts "Name #123" (what the picker fills in) or a bare id."""
@@ -51,10 +53,6 @@ class ValidityFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any"))] + list(BlockKind.choices))
     group = forms.CharField(label=_("Group name"), required=False, max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_fields(self)
 
     def clean(self):
         data = super().clean()

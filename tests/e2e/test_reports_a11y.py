@@ -34,7 +34,9 @@ def test_report_pages_have_no_serious_accessibility_violations(tree, person, ope
 
     # The usage report, with a subtree refused at the field and the suggestions filled.
     page.goto(f"{live_server.url}/licenses/reports/usage/?subtree=Nowhere")
-    expect(page.get_by_label("Subtree")).to_have_accessible_description("Pick a group from the list.")
+    # The field is described by its help and then by the error.
+    expect(page.get_by_label("Subtree")).to_have_accessible_description(
+        "Type a group's name and pick it: only its pools and those below it. Pick a group from the list.")
     page.get_by_label("Subtree").fill("Site")
     expect(page.locator("#subtree-options option")).to_have_count(2)
     report["usage, refused subtree"] = serious_violations(page, axe)

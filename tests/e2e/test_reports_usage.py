@@ -30,6 +30,8 @@ DEALER_ROWS = [
     ["Site A1", "site", "UKEY2 keys", "0", "0", "0", "0"],
 ]
 
+SUBTREE_HELP = "Type a group's name and pick it: only its pools and those below it."  # then the error
+
 
 def shown(page) -> list[list[str]]:
     return table_rows(page, "usage-table")
@@ -148,12 +150,12 @@ def test_subtree_is_picked_from_the_groups_in_scope_and_one_outside_is_refused(d
     # A name not picked from the list.
     subtree.fill("Site A1")
     filter_by(page)
-    expect(subtree).to_have_accessible_description("Pick a group from the list.")
+    expect(subtree).to_have_accessible_description(f"{SUBTREE_HELP} Pick a group from the list.")
 
     # Another dealer's site, typed by hand: refused at the field, nothing of it shown or downloaded.
     subtree.fill(f"Site A2 #{site_a2.pk}")
     filter_by(page)
-    expect(subtree).to_have_accessible_description("That group is not in your scope.")
+    expect(subtree).to_have_accessible_description(f"{SUBTREE_HELP} That group is not in your scope.")
     expect(subtree).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("That group is not in your scope.")).to_be_visible()
     expect(page.get_by_text("0 rows")).to_be_visible()
