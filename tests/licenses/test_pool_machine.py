@@ -290,6 +290,23 @@ class PoolMachine(RuleBasedStateMachine):
             group=group, settings=services.SettingsInput(restricted=True), blocks=[data], actor=self.operator,
             on=self.today, confirm_suspend=confirm), confirm=confirm)
 
+    @rule(name=st.sampled_from(GROUPS), gap=st.integers(0, 3), days=st.sampled_from([5, 10, 20]),
+          quantity=st.integers(0, 12), confirm=st.booleans())
+    def renew(self, name, gap, days, quantity, confirm):
+        """A renewal: a new block starting `gap` days after the group's last block ends, often
+        larger (a later, bigger block below a pool) or after a gap (the grants it brings back)."""
+        group = Group.objects.get(pk=self.groups[name])
+        last = (LicenseBlock.objects.filter(group=group, device__isnull=True, valid_until__isnull=False)
+                .order_by("-valid_until").first())
+        if last is None:
+            return
+        data = self._input("b", None, (last.valid_until - START).days + 1 + gap, days, quantity)
+        after = Rows().changed(block=B(-1, group.pk, None, data.valid_from, data.valid_until, dict(data.quantities)),
+                               restricted=(group.pk, True))
+        self._judged(after, lambda: services.licenses_save(
+            group=group, settings=services.SettingsInput(restricted=True), blocks=[data], actor=self.operator,
+            on=self.today, confirm_suspend=confirm), confirm=confirm)
+
     @rule(name=st.sampled_from(["Company", *GROUPS]), slack=st.integers(0, 3), confirm=st.booleans())
     def lower_to_the_edge(self, name, slack, confirm):
         """Lower a group's first block to just around what its sub-groups hold at their peak:
