@@ -208,10 +208,15 @@ class Shortfall:
     residents: int
     kind: str  # "blocks": sub-groups' blocks do not fit; "residents": only residents do not fit
     added_demand: bool  # True: the change asked for more; False: the change took capacity away
+    need_before: int = 0  # what sub-groups and residents took that day before the change
 
     @property
     def need(self) -> int:
         return self.carved + self.residents
+
+    @property
+    def short(self) -> int:
+        return self.need - self.capacity
 
 
 def compare(before: Timeline | None, after: Timeline, features: dict[int, Feature],
@@ -273,7 +278,8 @@ def compare(before: Timeline | None, after: Timeline, features: dict[int, Featur
             if (feature_id, kind) in found:
                 continue
             added = carved > carved_before or residents > residents_before
-            found[(feature_id, kind)] = Shortfall(after.pool, feature, day, capacity, carved, residents, kind, added)
+            found[(feature_id, kind)] = Shortfall(after.pool, feature, day, capacity, carved, residents, kind, added,
+                                                  need_before=carved_before + residents_before)
     return sorted(found.values(), key=lambda s: (s.day, s.feature.position))
 
 

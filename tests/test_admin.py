@@ -90,7 +90,8 @@ def test_admin_block_inline_refuses_over_allocation_and_saves_through_the_servic
 
     response = post(1000)
     assert response.status_code == 200, response.status_code
-    assert "Company A&#x27;s pool has 100 virtual numbers" in response.content.decode(), _debug_errors(response.content.decode())
+    assert "Company A has 100 Virtual numbers free on" in response.content.decode(), _debug_errors(response.content.decode())
+    assert "this asks for 1000: lower it by 900." in response.content.decode()
     assert not LicenseBlock.objects.filter(group=dealer).exists()
     response = post(40)
     assert response.status_code == 302

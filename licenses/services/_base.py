@@ -92,23 +92,32 @@ class PoolFacts:
     holders: tuple[str, ...] = ()  # sub-groups whose blocks take the feature that day
 
 
+def runs_past_the_end(s: pools.Shortfall, facts: PoolFacts) -> bool:
+    """Nothing is left that day because the pool's own license has ended."""
+    return s.capacity == 0 and facts.pool_ends_on is not None and facts.pool_ends_on < s.day
+
+
 def shortfall_message(s: pools.Shortfall, facts: PoolFacts) -> str:
-    end = facts.pool_ends_on
-    params = {"pool": s.pool.name, "feature": s.feature.label.lower(), "day": _day(s.day),
-              "capacity": s.capacity, "need": s.need}
+    """What went short and what to do, with the feature as the catalogue names it."""
+    params = {"pool": s.pool.name, "feature": s.feature.label, "day": _day(s.day), "capacity": s.capacity,
+              "need": s.need, "short": s.short}
+    if runs_past_the_end(s, facts):
+        return _("The license of %(pool)s ends on %(end)s: nothing is left of %(feature)s on %(day)s, "
+                 "where %(need)s are needed.") % {**params, "end": _day(facts.pool_ends_on)}
     if not s.feature.is_counted:
         return _("%(pool)s's pool does not have %(feature)s on %(day)s, which is needed there.") % params
-    if s.capacity == 0 and end is not None and end < s.day:
-        return _("The pool of %(pool)s ends on %(end)s: nothing is left of %(feature)s on %(day)s, "
-                 "where %(need)s are needed.") % {**params, "end": _day(end)}
+    free, asked = s.capacity - s.need_before, s.need - s.need_before
+    if s.added_demand and asked > 0 and free >= 0:
+        return _("%(pool)s has %(free)s %(feature)s free on %(day)s; this asks for %(asked)s: lower it by "
+                 "%(short)s.") % {**params, "free": free, "asked": asked}
     if s.kind == "blocks" and s.residents:
         who = _("sub-groups and residents")
     elif s.kind == "blocks":
         who = _("sub-groups")
     else:
         who = _("sub-groups and residents") if s.carved else _("residents")
-    message = _("%(pool)s's pool has %(capacity)s %(feature)s on %(day)s; %(who)s would need %(need)s.") % {
-        **params, "who": who}
+    message = _("%(pool)s's pool has %(capacity)s %(feature)s on %(day)s; %(who)s would need %(need)s: "
+                "%(short)s short.") % {**params, "who": who}
     if s.kind == "blocks" and not s.added_demand and facts.holders:
         message += " " + _("Lower these sub-groups' blocks first: %(groups)s.") % {"groups": ", ".join(facts.holders)}
     return message
@@ -189,9 +198,15 @@ def _raise_hard(shortfalls, *, blocks: Iterable[BlockInput] = ()) -> None:
     """Refuse with one message per shortfall, put on the submitted blocks valid that day."""
     errors: dict[str, list[str]] = {}
     for s, facts in shortfalls:
-        message = shortfall_message(s, facts)
         keys = [b.key for b in blocks
                 if b.valid_from <= s.day and (b.valid_until is None or s.day <= b.valid_until)]
+        if keys and runs_past_the_end(s, facts):
+            # One line for the block, whatever the features: it outlives the license above it.
+            message = _("This block runs past the license of %(pool)s, which ends on %(end)s.") % {
+                "pool": s.pool.name, "end": _day(facts.pool_ends_on)}
+        else:
+            message = shortfall_message(s, facts)
         for key in keys or ["__all__"]:
-            errors.setdefault(key, []).append(message)
+            if message not in errors.get(key, []):
+                errors.setdefault(key, []).append(message)
     raise ValidationError(errors)

@@ -130,7 +130,7 @@ def test_resident_gets_features_within_the_pool_and_sees_them(admin_page, tree, 
     page.get_by_label("Virtual numbers").fill("50")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Dealer A1's pool has 10 virtual numbers on {today.isoformat()}; residents would need 50.")
+        f"Dealer A1 has 8 Virtual numbers free on {today.isoformat()}; this asks for 48: lower it by 40.")
     expect(page.get_by_label("Virtual numbers")).to_have_value("50")
     expect(saved_message(page, "Grant saved.")).to_have_count(0)
     assert grant_quantities(grant) == {"virtual_numbers": 2, "mobile_apps": 2, "remote_door_opening": 1}

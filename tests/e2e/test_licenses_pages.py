@@ -161,10 +161,10 @@ def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_ad
     # Company A has 10 (Trial) + 100 (Plus) today; the 5 of the valid card count too.
     too_big = cards(page).nth(1)
     expect(block_error(too_big)).to_have_text(
-        f"Company A's pool has 110 virtual numbers on {iso(today)}; sub-groups would need 1005.")
+        f"Company A has 110 Virtual numbers free on {iso(today)}; this asks for 1005: lower it by 895.")
     expect(too_big.locator("summary")).to_contain_text("error")
     # Both cards are valid that day, so the shortfall (their sum) is shown on each.
-    expect(block_error(cards(page).nth(0))).to_contain_text("sub-groups would need 1005")
+    expect(block_error(cards(page).nth(0))).to_contain_text("this asks for 1005")
     expect(saved_message(page)).to_have_count(0)
     # What was typed is still in the form.
     expect(too_big.get_by_label("Virtual numbers", exact=True)).to_have_value("1000")
@@ -188,9 +188,9 @@ def test_block_running_past_the_end_of_the_owners_pool_is_refused(tree, person, 
     fill_card(cards(page).nth(0), vn=10, apps=10, valid_until=today + timedelta(days=400))
     page.get_by_role("button", name="Save").click()
 
-    expect(block_error(cards(page).nth(0))).to_contain_text(
-        f"The pool of Company A ends on {iso(today + timedelta(days=365))}: nothing is left of virtual numbers "
-        f"on {iso(today + timedelta(days=366))}, where 10 are needed.")
+    # One line, naming the end of the license above, not one per feature.
+    expect(block_error(cards(page).nth(0))).to_have_text(
+        f"This block runs past the license of Company A, which ends on {iso(today + timedelta(days=365))}.")
     expect(cards(page).nth(0).get_by_label("Valid until")).to_have_value(iso(today + timedelta(days=400)))
     assert own_blocks(tree["Dealer A1"]) == []
     assert not PoolSettings.objects.filter(group=tree["Dealer A1"], restricted=True).exists()
@@ -308,7 +308,7 @@ def test_saved_block_is_raised_but_what_a_sub_group_holds_cannot_be_taken_away(
     card.get_by_label("Virtual numbers", exact=True).fill("7")
     page.get_by_role("button", name="Save").click()
     expect(block_error(card)).to_have_text(
-        f"Dealer A1's pool has 7 virtual numbers on {iso(today)}; sub-groups would need 8. "
+        f"Dealer A1's pool has 7 Virtual numbers on {iso(today)}; sub-groups would need 8: 1 short. "
         "Lower these sub-groups' blocks first: Site A1.")
     expect(card.get_by_label("Virtual numbers", exact=True)).to_have_value("7")
     assert quantities(block) == {"virtual_numbers": 15, "mobile_apps": 5}
@@ -319,8 +319,10 @@ def test_saved_block_is_raised_but_what_a_sub_group_holds_cannot_be_taken_away(
     card.get_by_label("Remove this block").check()
     page.get_by_role("button", name="Save").click()
     errors = page.locator("#form-errors")
-    expect(errors).to_contain_text(f"Dealer A1's pool has 0 virtual numbers on {iso(today)}; sub-groups would need 8.")
-    expect(errors).to_contain_text(f"Dealer A1's pool has 0 mobile app installs on {iso(today)}; sub-groups would need 5.")
+    expect(errors).to_contain_text(f"Dealer A1's pool has 0 Virtual numbers on {iso(today)}; sub-groups would need 8: "
+                                   "8 short.")
+    expect(errors).to_contain_text(f"Dealer A1's pool has 0 Mobile app installs on {iso(today)}; sub-groups would "
+                                   "need 5: 5 short.")
     expect(card.get_by_label("Remove this block")).to_be_visible()
     expect(card.get_by_label("Remove this block")).to_be_checked()
     expect_status(page, "Virtual numbers", 15, 8, 0, 7)
@@ -336,7 +338,7 @@ def test_refusal_to_take_capacity_away_names_the_sub_groups_to_lower_first(
     card.get_by_label("Remove this block").check()
     page.get_by_role("button", name="Save").click()
     errors = page.locator("#form-errors")
-    expect(errors).to_contain_text("Dealer A1's pool has 0 virtual numbers")
+    expect(errors).to_contain_text("Dealer A1's pool has 0 Virtual numbers")
     assert own_blocks(tree["Dealer A1"]) == [dealer_with_site_block]
     expect(errors).to_contain_text("Site A1", timeout=1000)
 

@@ -254,7 +254,7 @@ def test_residents_quantities_are_saved_together_or_not_at_all(tree, person, ope
     page.get_by_label("Virtual numbers · Tom Tenant").fill("50")
     page.get_by_role("button", name="Save all").click()
     error = resident_row(page, "Tom Tenant").get_by_role("alert")
-    expect(error).to_contain_text(f"Dealer A1's pool has 10 virtual numbers on {today}; residents would need")
+    expect(error).to_contain_text(f"Dealer A1 has 5 Virtual numbers free on {today}; this asks for 50: lower it by 45.")
     expect(page.get_by_role("alert")).to_have_count(1)  # at Tom's row only, no "saved" message
     expect(resident_row(page, "Rita Resident").get_by_role("alert")).to_have_count(0)
     expect(page.get_by_label("Virtual numbers · Tom Tenant")).to_have_value("50")
