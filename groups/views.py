@@ -60,6 +60,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": selectors.group_members(group=group),
         "can_manage": can_manage(request.user, group),
         "can_edit_licenses": can_edit_licenses(request.user, group),
+        "can_delete": services.deletion_refused(group=group, actor=request.user) is None,
     }
     return render(request, "groups/detail.html", context)
 
@@ -155,6 +156,10 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Group “%(name)s” deleted.") % {"name": group.name})
             return redirect("groups:detail", pk=parent_id) if parent_id else redirect("groups:tree")
+    if reason := services.deletion_refused(group=group, actor=request.user):
+        # Said before the confirmation page, not after it.
+        messages.error(request, reason)
+        return redirect("groups:detail", pk=group.pk)
     summary = services.group_deletion_summary(group)
     return render(request, "groups/delete.html", {"group": group, "summary": summary})
 

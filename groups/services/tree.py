@@ -174,20 +174,28 @@ def group_deletion_summary(group: Group) -> DeletionSummary:
     return DeletionSummary(groups=group.get_descendant_count() + 1, counts=counts)
 
 
-@transaction.atomic
-def group_delete(*, group: Group, actor: Actor) -> None:
-    """Delete a group, its subtree and all it holds. Companies only by the server administrator."""
+def deletion_refused(*, group: Group, actor: Actor) -> str | None:
+    """Why `actor` may not delete `group` (None: they may). Pages offer Delete only where this is None."""
     if group.parent_id is None and not can_create_companies(actor):
-        raise PermissionDenied(_("Only the server administrator deletes companies."))
-    lock_tree(group.tree_id)
-    group.refresh_from_db()
-    _require_manage(actor, group)
+        return _("Only the server administrator deletes companies.")
+    if not is_system(actor) and not can_manage(actor, group):
+        return _("You cannot change this group.")
     if (
         not is_system(actor)
         and not actor.is_superuser
         and Membership.objects.filter(user=actor, group=group, role__in=ADMIN_ROLES).exists()
     ):
-        raise PermissionDenied(_("You cannot delete the group you administer."))
+        return _("You cannot delete the group you administer.")
+    return None
+
+
+@transaction.atomic
+def group_delete(*, group: Group, actor: Actor) -> None:
+    """Delete a group, its subtree and all it holds. Companies only by the server administrator."""
+    lock_tree(group.tree_id)
+    group.refresh_from_db()
+    if reason := deletion_refused(group=group, actor=actor):
+        raise PermissionDenied(reason)
     afters = _run_checks("delete", group, None, actor=actor)
     group._history_user = audit_user(actor)
     group.delete()

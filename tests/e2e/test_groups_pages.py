@@ -411,14 +411,19 @@ def test_site_admin_deletes_a_building_after_seeing_what_goes_with_it(tree, deal
     assert tree_problems(site.tree_id) == []
 
 
-def test_deleting_the_group_one_administers_is_refused_with_a_message(tree, dealer_a1, signed_in,
-                                                                       live_server):
+def test_deleting_the_group_one_administers_is_not_offered_and_refused_with_a_message(tree, dealer_a1, signed_in,
+                                                                                       live_server):
     dealer = tree["Dealer A1"]
     size = dealer.get_descendant_count()
     page = signed_in(dealer_a1)
+    page.goto(f"{live_server.url}/groups/{dealer.pk}/")
+    expect(page.get_by_role("link", name="Edit", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Delete", exact=True)).to_have_count(0)  # not offered
+    # The Delete of a group below is offered.
+    page.goto(f"{live_server.url}/groups/{tree['Site A1'].pk}/")
+    expect(page.get_by_role("link", name="Delete", exact=True)).to_be_visible()
+    # Typed by hand: the reason at once, before any confirmation page.
     page.goto(f"{live_server.url}/groups/{dealer.pk}/delete/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Delete “Dealer A1”?")
-    page.get_by_role("button", name="Yes, delete").click()
     expect(page.get_by_role("alert")).to_have_text("You cannot delete the group you administer.")
     expect(page).to_have_url(f"{live_server.url}/groups/{dealer.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dealer A1")

@@ -20,6 +20,21 @@ def test_dealer_logs_in_sees_own_tree_and_logs_out(tree, person, browser_login, 
     expect(page).to_have_url(f"{live_server.url}/login/")
 
 
+def test_pages_ask_for_nothing_that_is_missing_the_icon_included(tree, person, page, browser_login, live_server):
+    """No request of a page (stylesheets, scripts, the site icon) answers 4xx or 5xx."""
+    failed = []
+    page.on("response", lambda response: failed.append((response.status, response.url))
+            if response.status >= 400 else None)
+    page.goto(f"{live_server.url}/login/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon.endswith("favicon.svg")
+    dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="icon@test.example")
+    browser_login(dealer)
+    page.goto(f"{live_server.url}/groups/")
+    assert page.request.get(f"{live_server.url}{icon}").status == 200
+    assert failed == []
+
+
 def test_wrong_password_is_refused_with_a_message(tree, person, browser_login):
     dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="d2@test.example")
     page = browser_login(dealer, password="wrong")
