@@ -77,7 +77,7 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     return dealer, admin
 
 
-@pytest.mark.parametrize(("url", "most"), [("/licenses/groups/{pk}/", 18), ("/licenses/groups/{pk}/devices/", 7)])
+@pytest.mark.parametrize(("url", "most"), [("/licenses/groups/{pk}/", 19), ("/licenses/groups/{pk}/devices/", 8)])
 def test_licenses_page_does_not_grow_with_blocks_children_or_residents(client, operator, url, most):
     counts = []
     for size in (10, 1000):
