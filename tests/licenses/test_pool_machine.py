@@ -453,3 +453,50 @@ def test_the_pool_rules_hold_on_every_day():
     machine = PoolMachine.TestCase
     machine.settings = settings.get_profile(PROFILE)
     machine("runTest").runTest()
+
+
+# The two findings and this machine's own, replayed step by step through the machine
+# (its model and invariants judge them): each failed on the code before its fix.
+REPLAYS = {
+    # Bug 1: Site 10 VN with a resident using 2; Building 6 on days +5..+9 then 8 on +10..+29.
+    # Lowering the Site to 7 used to be accepted (a residents-only shortfall on day +5 hid the
+    # Building's block that no longer fits on day +10).
+    "a lowering never breaks a later sub-group block": [
+        ("set_block", dict(name="Site", start=0, days=40, quantity=10, confirm=False, replace=None)),
+        ("grant", dict(index=2, quantity=2)),
+        ("set_block", dict(name="Building", start=5, days=5, quantity=6, confirm=False, replace=None)),
+        ("renew", dict(name="Building", gap=0, days=20, quantity=8, confirm=False)),
+        ("lower_to_the_edge", dict(name="Site", slack=1, confirm=True)),
+    ],
+    # Bug 2: the Building's block ends on day +1, its renewal starts on day +4; the grant
+    # suspended on day +2 came back only when a block expired, never when one started.
+    "a renewal that starts later brings suspended grants back": [
+        ("set_block", dict(name="Building", start=0, days=2, quantity=4, confirm=False, replace=None)),
+        ("renew", dict(name="Building", gap=2, days=10, quantity=4, confirm=False)),
+        ("grant", dict(index=4, quantity=2)),
+        ("next_days", dict(days=6)),
+    ],
+    # Found by this machine: residents already short on a day (the sweep's fallback) hid a
+    # sub-group block that does not fit that day; switching restriction on only asked to confirm.
+    "residents short on a day never hide a block that does not fit": [
+        ("grant", dict(index=4, quantity=1)),
+        ("next_days", dict(days=2)),
+        ("set_block", dict(name="Dealer", start=0, days=1, quantity=1, confirm=True, replace=None)),
+        ("set_block", dict(name="Building", start=8, days=1, quantity=1, confirm=False, replace=None)),
+    ],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(REPLAYS))
+def test_replays_of_found_bugs(name):
+    machine = PoolMachine()
+    machine.build()
+    try:
+        for step, arguments in REPLAYS[name]:
+            getattr(machine, step)(**arguments)
+            machine.sub_group_blocks_fit_on_every_day()
+            machine.residents_fit_today()
+            machine.integrity_is_clean()
+    finally:
+        machine.teardown()
