@@ -25,7 +25,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -362,7 +362,7 @@ class PoolMachine(RuleBasedStateMachine):
         self._judged(Rows().changed(parent=(group.pk, new_parent.pk)), lambda: group_services.group_move(
             group=group, new_parent=new_parent, actor=self.operator, confirm_suspend=confirm), confirm=confirm)
 
-    @rule(index=st.integers(0, 7), quantity=st.integers(0, 4))
+    @rule(index=st.integers(0, 7), quantity=st.sampled_from([0, 1, 2, 2, 4]))
     def grant(self, index, quantity):
         apartment_id, user_id = self.residents[index]
         apartment = Group.objects.get(pk=apartment_id)
@@ -417,6 +417,9 @@ class PoolMachine(RuleBasedStateMachine):
         return [(name, pk) for name, pk in self.groups.items() if pk in rows.restricted]
 
     def teardown(self):
+        if hasattr(self, "_scores"):
+            target(float(self._scores[0]), label="suspended grants beside later blocks")
+            target(float(self._scores[1]), label="sub-groups with several blocks under a pool that serves residents")
         if hasattr(self, "_example"):
             transaction.set_rollback(True)
             self._example.__exit__(None, None, None)
@@ -440,6 +443,20 @@ class PoolMachine(RuleBasedStateMachine):
             used = rows.residents(group_id)
             over = {f: used[f] for f in FEATURES if used[f] > capacity[f] - carved[f]}
             assert not over, f"{name}'s residents use more than its room on {self.today}: {over}"
+
+    @precondition(lambda self: hasattr(self, "groups"))
+    @invariant()
+    def steer_towards_the_hard_cases(self):
+        """Guide the search (hypothesis.target) to where the rules bite: suspended grants beside
+        blocks that start later (restores at a scheduled start), and sub-groups holding several
+        blocks of a pool that also serves residents (a lowering against a later, larger block)."""
+        later = LicenseBlock.objects.filter(valid_from__gt=self.today, device__isnull=True).count()
+        suspended = Grant.objects.filter(suspended_at__isnull=False).count()
+        rows = Rows()
+        stacked = sum(1 for name, pk in self._pools(rows) if sum(1 for b in rows.blocks if b.group_id == pk) >= 2
+                      and rows.owner(pk) is not None and any(rows.residents(rows.owner(pk)).values()))
+        # target() takes one value per label and example: the best seen, given at teardown.
+        self._scores = [max(pair) for pair in zip(getattr(self, "_scores", (0, 0)), (later * suspended, stacked), strict=True)]
 
     @precondition(lambda self: hasattr(self, "groups"))
     @invariant()
