@@ -23,8 +23,6 @@ class GroupForm(forms.Form):
             self.fields["kind"].choices = [c for c in Group.Kind.choices if c[0] != Group.Kind.COMPANY]
         else:
             self.fields["kind"].choices = [c for c in Group.Kind.choices if c[0] == Group.Kind.COMPANY]
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("save", _("Save")))
 
 
 class MoveForm(forms.Form):

@@ -104,7 +104,9 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Group saved."))
             return redirect("groups:detail", pk=group.pk)
-    return render(request, "groups/form.html", {"form": form, "group": group, "title": _("Edit group")})
+    return render(request, "groups/form.html", {
+        "form": form, "group": group, "title": _("Edit group"),
+        "crumbs": selectors.breadcrumbs(user=request.user, group=group)})
 
 
 @login_required

@@ -245,6 +245,15 @@ def test_site_admin_edits_the_general_section(tree, dealer_a1, signed_in, live_s
     page.goto(f"{live_server.url}/groups/{building.pk}/")
     page.get_by_role("link", name="Edit", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit group")
+    # Where one is, a way back, and the way on to the group's licenses.
+    crumbs = page.get_by_role("navigation", name="Breadcrumb")
+    expect(crumbs).to_contain_text("Site A1")
+    expect(crumbs).to_contain_text("Building 1")
+    expect(page.get_by_role("link", name="Licenses of this group")).to_have_attribute(
+        "href", f"/licenses/groups/{building.pk}/")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(f"{live_server.url}/groups/{building.pk}/")
+    page.get_by_role("link", name="Edit", exact=True).click()
     expect(page.get_by_label("Name")).to_have_value("Building 1")
     expect(page.get_by_label("Number")).to_have_value("1")
     expect(page.get_by_label("Kind")).to_have_value("building")
