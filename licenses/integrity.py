@@ -1,4 +1,5 @@
-"""check_integrity: the trees, and every pool (sub-groups' blocks every day from today, residents today)."""
+"""check_integrity: the trees, every pool (sub-groups' blocks every day from today, residents today) and
+the totals kept per pool (licenses.totals) against the rows."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -6,7 +7,7 @@ from datetime import date
 from groups.integrity import all_tree_problems
 from groups.models import Group
 
-from . import pools
+from . import pools, totals
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ def check(*, on: date) -> list[Problem]:
     problems = [Problem("tree", p) for p in all_tree_problems()]
     features = pools.all_features()
     for pool in Group.objects.filter(pools.restricted_q()).order_by("tree_id", "lft"):
-        tl = pools.timeline(pool, on)
+        tl = pools.derived_timeline(pool, on)  # the rules judged on the rows, not on the stored totals
         for i, day in enumerate(tl.days):
             for fid, feature in features.items():
                 cap, carved = tl.capacity[i].get(fid, 0), tl.carved[i].get(fid, 0)
@@ -39,4 +40,5 @@ def check(*, on: date) -> list[Problem]:
                 problems.append(Problem("residents", f"{pool.name} (group {pool.pk}) on {on}: residents use {used} "
                                                      f"{feature.code}, sub-groups hold {carved.get(fid, 0)}, "
                                                      f"capacity {cap.get(fid, 0)}"))
+    problems += [Problem("totals", p) for p in totals.drift()]
     return problems

@@ -242,3 +242,52 @@ class GrantFeature(FeatureQuantity):
             models.UniqueConstraint(fields=["grant", "feature"], name="grant_feature_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0, quantity__lte=MAX_QUANTITY), name="grant_quantity_range"),
         ]
+
+
+# --- totals kept per pool (licenses.totals): derived data, rebuilt by rebuild_pool_totals ---------
+
+
+class PoolChangePoint(models.Model):
+    """How much a pool's capacity and its sub-groups' blocks change on one day for one feature.
+
+    The sum of a pool's points up to a day is what it has (capacity) and has handed down
+    (carved) that day: a save reads these few rows instead of every block below the pool.
+    Written only by licenses.totals, in the write's own transaction; check_integrity derives
+    them again from the blocks and reports any difference.
+    """
+
+    pool = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    capacity = models.IntegerField(default=0)
+    carved = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "feature", "day"], name="pool_point_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} {self.feature_id} {self.day}: {self.capacity:+} / {self.carved:+}"
+
+
+class PoolUse(models.Model):
+    """What the active grants of the residents a pool serves take of one feature, today."""
+
+    pool = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="+")
+    residents = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "feature"], name="pool_use_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} {self.feature_id}: {self.residents}"
+
+
+class PoolDevices(models.Model):
+    """How many devices' Basic blocks count in a pool."""
+
+    pool = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    count = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.pool_id}: {self.count}"

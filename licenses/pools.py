@@ -6,7 +6,8 @@ pool is compared at those breakpoints, in one sweep over sorted events, never da
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet, Sum
@@ -14,7 +15,15 @@ from django.db.models import Q, QuerySet, Sum
 from groups.chain import chain_ids
 from groups.models import Group
 
-from .models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock
+from .models import (
+    BlockFeature,
+    Feature,
+    Grant,
+    GrantFeature,
+    LicenseBlock,
+    PoolChangePoint,
+    PoolUse,
+)
 
 
 def restricted_q(prefix: str = "") -> Q:
@@ -108,67 +117,39 @@ def served_grants(scope: PoolScope, *, suspended: bool) -> list[int]:
     return [pk for pk, lft in rows if scope.serves(lft)]
 
 
-@dataclass(frozen=True)
-class Span:
-    block_id: int
-    group_id: int
-    valid_from: date
-    valid_until: date | None
-    quantities: dict[int, int]  # feature id -> quantity (1/0 for switches)
-    from_device: bool = False
-
-
-def _spans(blocks: QuerySet[LicenseBlock], today: date, keep=None) -> list[Span]:
-    """Blocks still valid on some day from `today` on, with their quantities, in two queries.
-
-    keep: a predicate on (group id, group lft, device id) choosing which of the blocks count.
-    """
-    live = blocks.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    rows = list(live.values_list("pk", "group_id", "group__lft", "valid_from", "valid_until", "device_id"))
-    if keep is not None:
-        rows = [r for r in rows if keep(r[1], r[2], r[5])]
-    if not rows:
-        return []
-    quantities: dict[int, dict[int, int]] = defaultdict(dict)
-    for block_id, feature_id, quantity in BlockFeature.objects.filter(
-            block__in=live.values("pk"), quantity__gt=0).values_list("block_id", "feature_id", "quantity"):
-        quantities[block_id][feature_id] = quantity
-    return [
-        Span(pk, group_id, valid_from, valid_until, quantities.get(pk, {}), device_id is not None)
-        for pk, group_id, _lft, valid_from, valid_until, device_id in rows
-    ]
-
-
 @dataclass
 class Timeline:
     """A pool's capacity and demand from `today` on, as values at each breakpoint day."""
 
     pool: Group
     today: date
-    capacity_spans: list[Span]
-    carved_spans: list[Span]
+    days: list[date]
+    capacity: list[dict[int, int]]
+    carved: list[dict[int, int]]
     residents: dict[int, int]
-    days: list[date] = field(default_factory=list)
-    capacity: list[dict[int, int]] = field(default_factory=list)
-    carved: list[dict[int, int]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        events: dict[date, list[tuple[int, int, int]]] = defaultdict(list)  # day -> (which, feature, delta)
-        for which, spans in ((0, self.capacity_spans), (1, self.carved_spans)):
-            for span in spans:
-                start = max(span.valid_from, self.today)
-                for feature_id, quantity in span.quantities.items():
-                    events[start].append((which, feature_id, quantity))
-                    if span.valid_until is not None:
-                        events[span.valid_until + timedelta(days=1)].append((which, feature_id, -quantity))
-        events.setdefault(self.today, [])
+    @classmethod
+    def from_points(cls, pool: Group, today: date, points: Iterable[tuple[int, date, int, int]],
+                    residents: dict[int, int]) -> "Timeline":
+        """From (feature, day, capacity change, carved change): what happened up to today is
+        summed into today's values; each later day with a change is a breakpoint."""
         running: list[dict[int, int]] = [defaultdict(int), defaultdict(int)]
-        for day in sorted(events):
-            for which, feature_id, delta in events[day]:
-                running[which][feature_id] += delta
-            self.days.append(day)
-            self.capacity.append(dict(running[0]))
-            self.carved.append(dict(running[1]))
+        later: dict[date, list[tuple[int, int, int]]] = defaultdict(list)
+        for feature_id, day, capacity, carved in points:
+            if day <= today:
+                running[0][feature_id] += capacity
+                running[1][feature_id] += carved
+            else:
+                later[day].append((feature_id, capacity, carved))
+        days, capacities, carveds = [today], [dict(running[0])], [dict(running[1])]
+        for day in sorted(later):
+            for feature_id, capacity, carved in later[day]:
+                running[0][feature_id] += capacity
+                running[1][feature_id] += carved
+            days.append(day)
+            capacities.append(dict(running[0]))
+            carveds.append(dict(running[1]))
+        return cls(pool, today, days, capacities, carveds, dict(residents))
 
     def at(self, day: date) -> tuple[dict[int, int], dict[int, int]]:
         """(capacity, carved) on `day` (>= today)."""
@@ -176,26 +157,41 @@ class Timeline:
         return self.capacity[index], self.carved[index]
 
     def last_day(self) -> date | None:
-        """The last day the pool has any capacity, None if some block has no end."""
-        ends = [s.valid_until for s in self.capacity_spans if s.quantities]
-        if any(e is None for e in ends):
+        """The last day the pool has any capacity; None if it never ends (or has none from today)."""
+        if any(v > 0 for v in self.capacity[-1].values()):
             return None
-        return max(ends) if ends else None
+        having = [i for i, capacity in enumerate(self.capacity) if any(v > 0 for v in capacity.values())]
+        return self.days[having[-1] + 1] - timedelta(days=1) if having else None
 
 
 def timeline(pool: Group, today: date) -> Timeline:
+    """The pool's timeline from its stored totals (licenses.totals): two small reads, whatever
+    the number of blocks, sub-groups and residents below it."""
+    points = PoolChangePoint.objects.filter(pool=pool).values_list("feature_id", "day", "capacity", "carved")
+    residents = dict(PoolUse.objects.filter(pool=pool).values_list("feature_id", "residents"))
+    return Timeline.from_points(pool, today, points, residents)
+
+
+def derived_timeline(pool: Group, today: date) -> Timeline:
+    """The same, computed from the rows alone (check_integrity judges the pool rules on this)."""
+    from .totals import derive
+
+    totals = derive(pool)
+    return Timeline.from_points(pool, today, [(f, d, c, k) for (f, d), (c, k) in totals.points.items()],
+                                totals.residents)
+
+
+def holders(pool: Group, feature_id: int, day: date, limit: int = 5) -> tuple[str, ...]:
+    """Names of the sub-groups whose blocks take `feature_id` from `pool` on `day` (for a refusal
+    that asks to lower them first), in tree order, at most `limit` and "…" for the rest."""
     scope = pool_scope(pool)
-    own, devices = capacity_blocks(scope)
     owned = scope.owned_ids
-    return Timeline(
-        pool=pool,
-        today=today,
-        capacity_spans=_spans(own, today, keep=lambda _g, _lft, device: device is None)
-        + _spans(devices, today, keep=lambda _g, lft, _device: scope.serves(lft)),
-        carved_spans=_spans(carved_blocks(scope), today,
-                            keep=lambda group_id, _lft, device: device is None and group_id in owned),
-        residents=active_grant_totals(scope),
-    )
+    valid = Q(block__valid_from__lte=day) & (Q(block__valid_until__isnull=True) | Q(block__valid_until__gte=day))
+    ids = set(BlockFeature.objects.filter(valid, scope.subtree("block__group__", strict=True),
+                                          block__device__isnull=True, feature_id=feature_id, quantity__gt=0)
+              .values_list("block__group_id", flat=True)) & owned
+    names = list(Group.objects.filter(pk__in=ids).order_by("lft").values_list("name", flat=True)[:limit + 1])
+    return tuple(names[:limit]) + (("…",) if len(names) > limit else ())
 
 
 @dataclass(frozen=True)

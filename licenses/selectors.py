@@ -9,7 +9,15 @@ from django.db.models import Prefetch
 from groups.models import Group, Role, User
 
 from . import pools, schedule
-from .models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock, PoolSettings
+from .models import (
+    BlockFeature,
+    Feature,
+    Grant,
+    GrantFeature,
+    LicenseBlock,
+    PoolDevices,
+    PoolSettings,
+)
 
 
 @dataclass
@@ -87,7 +95,7 @@ def pool_status(*, group: Group, on: date) -> PoolStatus:
             FeatureRow(f, capacity.get(f.pk, 0), carved.get(f.pk, 0), tl.residents.get(f.pk, 0)) for f in counted
         ]
         status.switches_in_force = [f for f in switches if capacity.get(f.pk, 0) > 0]
-        status.device_blocks = sum(1 for s in tl.capacity_spans if s.from_device)
+        status.device_blocks = PoolDevices.objects.filter(pool=pool).values_list("count", flat=True).first() or 0
     if settings.reminder_enabled or settings.notify_expired:
         days = [schedule.next_for(b.valid_until, settings, on) for b in blocks]
         days = [d for d in days if d is not None]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from groups import services as group_services
 from groups.models import Group, Membership, Role, User
+from licenses import totals
 from licenses.models import BlockFeature, Feature, Grant, GrantFeature, LicenseBlock, PoolSettings
 from tests.factories import UserFactory
 
@@ -72,6 +73,7 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     own = LicenseBlock.objects.bulk_create([LicenseBlock(group=dealer, kind="plus", valid_from=today + timedelta(days=i % 150),
                                                          valid_until=today + timedelta(days=200)) for i in range(size)])
     BlockFeature.objects.bulk_create([BlockFeature(block=b, feature=features["ukey2_keys"], quantity=1) for b in own])
+    totals.rebuild_all()  # the rows above bypassed the services, which keep the pools' totals
     admin = UserFactory(email=f"pool-admin-{size}@test.example")
     Membership.objects.create(user=admin, group=company, role=Role.COMPANY_ADMIN)
     return dealer, admin

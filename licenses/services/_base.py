@@ -185,11 +185,9 @@ class PoolChange:
             after = pools.timeline(pool, self.today)
             before = self.before.get(pool.pk)
             for s in pools.compare(before, after, self.features, for_grant=for_grant):
-                holder_ids = {span.group_id for span in after.carved_spans
-                              if span.quantities.get(s.feature.pk) and span.valid_from <= s.day
-                              and (span.valid_until is None or s.day <= span.valid_until)}
-                holders = tuple(Group.objects.filter(pk__in=holder_ids).order_by("lft").values_list("name", flat=True)) \
-                    if holder_ids else ()
+                # Which sub-groups to lower first: only where a lowering left their blocks short.
+                holders = pools.holders(pool, s.feature.pk, s.day) if s.kind == "blocks" and not s.added_demand \
+                    else ()
                 found.append((s, PoolFacts(after.last_day(), holders)))
         return found
 

@@ -12,7 +12,7 @@ from groups.locks import lock_tree
 from groups.models import Group
 from groups.scoping import Actor, audit_user, can_create_companies, can_edit_licenses
 
-from .. import pools
+from .. import pools, totals
 from ..models import (
     BlockFeature,
     BlockKind,
@@ -124,6 +124,7 @@ def licenses_save(
 
     owner = pools.pool_owner(group)
     change = PoolChange([owner, group if current.restricted else None], on=on)
+    spans_before = totals.own_spans(group.pk) if current.restricted and not structure_changes else []
 
     # Apply.
     if current._state.adding or any(getattr(current, k) != v for k, v in settings.__dict__.items()):
@@ -150,6 +151,15 @@ def licenses_save(
             block.save()
         _write_quantities(block, data.quantities, features, actor)
 
+    if structure_changes:
+        totals.rebuild([owner, group])  # residents, devices and sub-pools change hands: recount both
+    elif settings.restricted:
+        spans_after = totals.own_spans(group.pk)
+        changes = totals.Changes()
+        for pool_id, column in ((group.pk, totals.CAPACITY), (owner.pk if owner else None, totals.CARVED)):
+            changes.spans(spans_before, pool_id=pool_id, column=column, sign=-1)
+            changes.spans(spans_after, pool_id=pool_id, column=column, sign=+1)
+        changes.apply()
     reschedule_reminders(group=group, on=on)
     after_pools = [owner, group if settings.restricted else None]
     moved_to = (group if settings.restricted else owner) if structure_changes else None
@@ -176,6 +186,7 @@ def issue_trial(company: Group, actor: Actor) -> LicenseBlock:
     quantities = dict(django_settings.LICENSE_TRIAL_QUANTITIES)
     quantities.update({code: 1 for code, f in features.items() if not f.is_counted})
     _write_quantities(block, quantities, features, actor)
+    totals.Changes().spans([totals.block_span(block)], pool_id=company.pk, column=totals.CAPACITY, sign=+1).apply()
     reschedule_reminders(group=company, on=on, settings=settings)
     return block
 

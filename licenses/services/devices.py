@@ -11,7 +11,7 @@ from groups.locks import lock_pools, lock_tree
 from groups.models import Group
 from groups.scoping import Actor, audit_user, can_manage
 
-from .. import pools
+from .. import pools, totals
 from ..models import (
     BlockKind,
     Device,
@@ -51,6 +51,8 @@ def device_register(*, group: Group, serial_number: str, model: str, actor: Acto
     features = _features_by_code()
     _write_quantities(block, django_settings.LICENSE_BASIC_QUANTITIES, features, actor)
     if pool is not None:
+        totals.Changes().spans([totals.block_span(block)], pool_id=pool.pk, column=totals.CAPACITY, sign=+1).device(
+            pool_id=pool.pk, sign=+1).apply()
         restore_grants(pool=pool, on=on, actor=actor)
     return device
 
@@ -65,6 +67,10 @@ def device_unregister(*, device: Device, actor: Actor, confirm_suspend: bool = F
     on = on or today()
     pool = pools.serving_pool(group)
     change = PoolChange([pool], on=on)
+    block = LicenseBlock.objects.filter(device=device).first()
+    if pool is not None and block is not None:
+        totals.Changes().spans([totals.block_span(block)], pool_id=pool.pk, column=totals.CAPACITY, sign=-1).device(
+            pool_id=pool.pk, sign=-1).apply()
     device._history_user = audit_user(actor)
     device.delete()
     return _resolve(change, [pool], confirm=confirm_suspend, actor=actor)

@@ -1,5 +1,6 @@
 """Residents' grants."""
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date
 
@@ -12,7 +13,7 @@ from groups.locks import lock_tree
 from groups.models import Group, Role, User
 from groups.scoping import Actor, audit_user, can_manage
 
-from .. import pools
+from .. import pools, totals
 from ..models import (
     Grant,
     GrantFeature,
@@ -83,8 +84,9 @@ def grant_set(*, group: Group, user: User, quantities: Mapping[str, int], actor:
         residents = dict(before.residents)
         for fid in set(before_amounts) | set(after_amounts):
             residents[fid] = residents.get(fid, 0) + after_amounts.get(fid, 0) - before_amounts.get(fid, 0)
-        after = pools.Timeline(pool=pool, today=on, capacity_spans=before.capacity_spans,
-                               carved_spans=before.carved_spans, residents=residents)
+        after = dataclasses.replace(before, residents=residents)
+        totals.Changes().grant(before_amounts, pool_id=pool.pk, sign=-1).grant(
+            after_amounts, pool_id=pool.pk, sign=+1).apply()
         shortfalls = pools.compare(before, after, change.features, for_grant=True)
         if shortfalls:
             _raise_hard([(s, PoolFacts(after.last_day())) for s in shortfalls])

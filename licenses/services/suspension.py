@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from groups.models import Group
 from groups.scoping import Actor, audit_user
 
-from .. import pools
+from .. import pools, totals
 from ..models import (
     Feature,
     Grant,
@@ -44,28 +44,30 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
     result = SaveResult()
     soft_pools = {s.pool.pk: s.pool for s, _facts in shortfalls}
     if soft_pools:
-        # (grant, day): suspended now when the day is today; else by the daily sweep on that day.
-        to_suspend: list[tuple[Grant, date]] = []
+        # (grant, day, pool): suspended now when the day is today; else by the daily sweep on that day.
+        to_suspend: list[tuple[Grant, date, Group]] = []
         for pool in soft_pools.values():
             now = _grants_to_suspend(pool, change.today)
             if now:
-                to_suspend += [(g, change.today) for g in now]
+                to_suspend += [(g, change.today, pool) for g in now]
                 continue
             first_day = min(s.day for s, _facts in shortfalls if s.pool.pk == pool.pk)
-            to_suspend += [(g, first_day) for g in _grants_to_suspend(pool, first_day)]
+            to_suspend += [(g, first_day, pool) for g in _grants_to_suspend(pool, first_day)]
         if to_suspend and not confirm:
             names = ", ".join(
                 f"{g.user.display_name} ({g.group.name})" if day == change.today else
                 _("%(who)s (%(where)s) from %(day)s") % {"who": g.user.display_name, "where": g.group.name,
                                                           "day": _day(day)}
-                for g, day in to_suspend)
+                for g, day, _pool in to_suspend)
             raise NeedsConfirmation(
                 " ".join(shortfall_message(s, facts) for s, facts in shortfalls)
                 + " " + _("Confirm to suspend these residents' grants: %(names)s.") % {"names": names},
-                [g for g, _day_ in to_suspend],
+                [g for g, _day_, _pool in to_suspend],
             )
-        result.suspended = [g for g, day in to_suspend if day == change.today]
-        _suspend(result.suspended, actor)
+        for pool in soft_pools.values():
+            now = [g for g, day, p in to_suspend if day == change.today and p.pk == pool.pk]
+            _suspend(now, actor, pool)
+            result.suspended += now
     for pool in after_pools:
         if pool is not None:
             result.restored += restore_grants(pool=pool, on=change.today, actor=actor)
@@ -84,7 +86,7 @@ def _grant_quantities(grants: Iterable[Grant]) -> dict[int, dict[int, int]]:
 
 
 def _room_today(pool: Group, on: date, *, as_for_a_grant: bool = False,
-                ) -> tuple[dict[int, int], dict[int, bool], dict[int, Feature]]:
+                ) -> tuple[dict[int, int], dict[int, bool], dict[int, Feature], dict[int, int]]:
     """What is left today per counted feature (may be negative) and which switches are on.
 
     as_for_a_grant: what a new (or restored) grant may take: the least room on any day from
@@ -106,19 +108,17 @@ def _room_today(pool: Group, on: date, *, as_for_a_grant: bool = False,
             room[fid] = free - tl.residents.get(fid, 0)
         else:
             switches[fid] = capacity.get(fid, 0) > 0
-    return room, switches, features
+    return room, switches, features, tl.residents
 
 
 def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
     """The grants to suspend, most recent first, until the residents fit the pool today."""
-    scope = pools.pool_scope(pool)
-    if not Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True).exists():
-        return []  # no resident to suspend: skip reading the pool (the expiry sweep's usual case)
-    room, switches, _features = _room_today(pool, on)
-    short = {fid for fid, r in room.items() if r < 0}
-    missing_switches = {fid for fid, on_ in switches.items() if not on_}
+    room, switches, _features, residents = _room_today(pool, on)
+    short = {fid for fid, r in room.items() if r < 0 and residents.get(fid, 0) > 0}
+    missing_switches = {fid for fid, on_ in switches.items() if not on_ and residents.get(fid, 0) > 0}
     if not short and not missing_switches:
-        return []
+        return []  # the residents fit (the stored totals say so without reading them one by one)
+    scope = pools.pool_scope(pool)
     candidates = [pk for pk, lft in Grant.objects.filter(scope.subtree("group__"), suspended_at__isnull=True)
                   .order_by("-granted_at", "-pk").values_list("pk", "group__lft") if scope.serves(lft)]
     quantities: dict[int, dict[int, int]] = defaultdict(dict)
@@ -144,7 +144,9 @@ def _grants_to_suspend(pool: Group, on: date) -> list[Grant]:
     return [by_pk[pk] for pk in chosen]
 
 
-def _suspend(grants: list[Grant], actor: Actor) -> None:
+def _suspend(grants: list[Grant], actor: Actor, pool: Group) -> None:
+    """Suspend `grants`, which `pool` serves: they stop taking from it."""
+    totals.grants_changed(grants, pool_id=pool.pk, sign=-1)
     now = timezone.now()
     for grant in grants:
         grant.suspended_at = now
@@ -155,7 +157,7 @@ def _suspend(grants: list[Grant], actor: Actor) -> None:
 def suspend_to_fit(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
     """Suspend residents' grants, most recent first, until they fit what `pool` has on `on`."""
     grants = _grants_to_suspend(pool, on)
-    _suspend(grants, actor)
+    _suspend(grants, actor, pool)
     return grants
 
 
@@ -169,7 +171,7 @@ def restore_grants(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
                  .select_related("user", "group").order_by("granted_at", "pk") if scope.serves(g.group.lft)]
     if not suspended:
         return []
-    room, switches, _features = _room_today(pool, on, as_for_a_grant=True)
+    room, switches, _features, _residents = _room_today(pool, on, as_for_a_grant=True)
     quantities = _grant_quantities(suspended)
     restored = []
     for grant in suspended:
@@ -184,4 +186,5 @@ def restore_grants(*, pool: Group, on: date, actor: Actor) -> list[Grant]:
             grant._history_user = audit_user(actor)
             grant.save(update_fields=["suspended_at"])
             restored.append(grant)
+    totals.grants_changed(restored, pool_id=pool.pk, sign=+1)
     return restored

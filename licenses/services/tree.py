@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from groups.models import Group
 from groups.scoping import Actor
 
-from .. import pools
+from .. import pools, totals
 from ._base import NeedsConfirmation, PoolChange, shortfall_message, today
 from .suspension import _resolve
 
@@ -27,6 +27,7 @@ def tree_change_check(event: str, group: Group, new_parent: Group | None, *, act
 
     def after() -> None:
         after_pools = [p for p in (old_pool, new_pool) if p is not None]
+        totals.rebuild(after_pools)  # who serves the moved or deleted subtree changed: recount both
         if event == "move" and new_pool is not None:
             try:
                 _resolve(change, after_pools, confirm=confirm, actor=actor, residents_moved_to=new_pool)

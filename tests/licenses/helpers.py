@@ -19,10 +19,19 @@ def give(group, *blocks, actor, restricted=True, confirm=False, on=TODAY, delete
                          delete_ids=delete_ids, actor=actor, on=on, confirm_suspend=confirm)
 
 
+def drop_trials(group=None):
+    """Delete Trial blocks (of `group`, or all) behind the services' back, as a test's ground
+    needs, and recount the pools' stored totals from the rows."""
+    from licenses import totals
+    from licenses.models import LicenseBlock
+
+    blocks = LicenseBlock.objects.filter(group=group) if group is not None else LicenseBlock.objects.filter(kind="trial")
+    blocks.delete()
+    totals.rebuild_all()
+
+
 def company_pool(tree, *, actor, vn=100, apps=100, start=TODAY, days=365, switches=()):
     """The usual ground for a test: no company's Trial (not under test: its reminders and expiry
     would mix in), and Company A with a pool of its own for `days` from `start`."""
-    from licenses.models import LicenseBlock
-
-    LicenseBlock.objects.filter(kind="trial").delete()
+    drop_trials()
     return give(tree["Company A"], block(vn, apps, start=start, days=days, switches=switches), actor=actor, on=start)

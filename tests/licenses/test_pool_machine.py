@@ -35,6 +35,7 @@ from licenses import integrity, services
 from licenses.expiry import expire_licenses
 from licenses.models import BlockFeature, Device, Grant, GrantFeature, LicenseBlock, PoolSettings
 from tests.factories import UserFactory
+from tests.licenses.helpers import drop_trials
 
 settings.register_profile("ci", max_examples=12, stateful_step_count=14, deadline=None,
                           suppress_health_check=list(HealthCheck))
@@ -222,7 +223,7 @@ class PoolMachine(RuleBasedStateMachine):
         self.operator = UserFactory(email="machine-operator@test.example", is_superuser=True, is_staff=True)
         with time_machine.travel(START):
             company = group_services.group_create(parent=None, name="Company", kind="company", actor=self.operator)
-            LicenseBlock.objects.filter(group=company).delete()
+            drop_trials(company)
             services.licenses_save(group=company, settings=services.SettingsInput(restricted=True),
                                    blocks=[self._input("root", None, 0, ROOT_DAYS, 16)], actor=self.operator, on=START)
             dealer = group_services.group_create(parent=company, name="Dealer", kind="custom", actor=self.operator)

@@ -9,14 +9,14 @@ from groups.models import Role
 from licenses import pools, services
 from licenses.models import Grant, LicenseBlock, PoolSettings
 from licenses.selectors import pool_status
-from tests.licenses.helpers import TODAY, block, give
+from tests.licenses.helpers import TODAY, block, drop_trials, give
 
 
 @pytest.fixture
 def company(tree, operator):
     """Company A's root pool: 100 vn / 80 apps / 50 keys with remote door opening, for a year."""
     group = tree["Company A"]
-    LicenseBlock.objects.filter(group=group).delete()  # drop the Trial: tests set exact numbers
+    drop_trials(group)  # drop the Trial: tests set exact numbers
     give(group, block(100, 80, 50, days=365, switches=["remote_door_opening"]), actor=operator)
     return group
 
@@ -53,7 +53,7 @@ def test_over_allocation_is_refused_with_pool_feature_day_and_amounts(company, t
 
 def test_each_day_is_checked_across_the_owners_block_boundaries(tree, operator):
     company = tree["Company A"]
-    LicenseBlock.objects.filter(group=company).delete()
+    drop_trials(company)
     give(company, block(50, 50, start=TODAY, days=100, key="x"), block(20, 20, start=TODAY + timedelta(days=100), days=100, key="y"),
          actor=operator)
     with pytest.raises(ValidationError) as exc:
@@ -74,7 +74,7 @@ def test_a_block_past_the_owners_end_is_refused(company, tree, operator):
 
 def test_a_future_block_is_checked_only_on_its_days(tree, operator):
     company = tree["Company A"]
-    LicenseBlock.objects.filter(group=company).delete()
+    drop_trials(company)
     give(company, block(10, 10, start=TODAY, days=10, key="x"), block(50, 50, start=TODAY + timedelta(days=30), days=30, key="y"),
          actor=operator)
     give(tree["Dealer A1"], block(40, 40, start=TODAY + timedelta(days=30), days=30), actor=operator)

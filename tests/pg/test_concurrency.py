@@ -15,7 +15,7 @@ from groups.models import Group, Role
 from licenses import pools, services
 from licenses.models import LicenseBlock
 from tests.factories import MembershipFactory, UserFactory
-from tests.licenses.helpers import block, give
+from tests.licenses.helpers import block, drop_trials, give
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +74,7 @@ def test_concurrent_inserts_and_moves_keep_the_nested_sets_exact(operator):
 
 def test_twenty_allocators_never_exceed_the_pool_on_any_day(operator):
     company = group_services.group_create(parent=None, name="Pool Co", kind="company", actor=operator)
-    LicenseBlock.objects.filter(group=company).delete()
+    drop_trials(company)
     today = services.today()
     give(company, block(300, 300, 300, start=today, days=200, switches=["guest_access"]), actor=operator, on=today)
     dealers = [group_services.group_create(parent=company, name=f"Dealer {i}", kind="custom", actor=operator)
