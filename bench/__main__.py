@@ -31,6 +31,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "another path lets a run go beside one that is still writing the default file")
     parser.add_argument("--skip-report", action="store_true",
                         help="skip the usage report against the hand-written SQL floor")
+    parser.add_argument("--grow", type=int, default=10,
+                        help="at the end, grow the dealer pool to this many times its carved blocks and residents "
+                             "and time it again (default 10)")
+    parser.add_argument("--skip-grow", action="store_true", help="skip the grown pool")
     parser.add_argument("--skip-sweeps", action="store_true",
                         help="skip the expiry and reminder sweeps")
     parser.add_argument("--blocks", type=int, default=1_000_000,
@@ -47,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "budget, with an estimate at the rate reached; its tracemalloc run gets half as much; "
                              "0 = no limit (default 50: the section then takes about 10 minutes)")
     args = parser.parse_args(argv)
+    if args.grow < 2:
+        parser.error("--grow must be 2 or more")
     if args.repeat < 1:
         parser.error("--repeat must be 1 or more")
     if args.budget < 0 or args.sweep_budget < 0:

@@ -141,9 +141,65 @@ class Row:
         return (">" if self.lower_bound else "") + ms(self.seconds)
 
 
+@dataclass
+class Target:
+    """One of the issue's targets: the figure measured, the bar, and whether it was met."""
+
+    name: str
+    figure: str
+    bar: str
+    met: bool | None  # None: not measured (interrupted or skipped)
+
+    @property
+    def verdict(self) -> str:
+        return "-" if self.met is None else "met" if self.met else "MISSED"
+
+
 class Report:
     def __init__(self) -> None:
         self.rows: list[Row] = []
+        self.targets: list[Target] = []
+
+    def target(self, name: str, figure: str, bar: str, met: bool | None) -> None:
+        self.targets.append(Target(name, figure, bar, met))
+        print(f"  target: {name}: {figure} (bar: {bar}) {Target(name, figure, bar, met).verdict}", flush=True)
+
+    def time_target(self, name: str, sample: "Sample | None", limit: float) -> None:
+        """A median against a time limit."""
+        if sample is None or sample.interrupted:
+            self.target(name, "not measured" if sample is None else f">{ms(sample.seconds[-1])}",
+                        f"< {ms(limit)}", None if sample is None else False)
+        else:
+            self.target(name, ms(sample.median), f"< {ms(limit)}", sample.median < limit)
+
+    def ratio_target(self, name: str, small: "Sample | float | None", large: "Sample | float | None",
+                     *, most: float | None = None, near: float | None = None) -> None:
+        """large / small: at most `most`, or near `near` (within a factor of 2 around it)."""
+        def value(x):
+            if x is None or (isinstance(x, Sample) and x.interrupted):
+                return None
+            return x.median if isinstance(x, Sample) else x
+
+        a, b = value(small), value(large)
+        bar = f"<= {most}" if most is not None else f"near {near} (from {near / 2:g} to {near * 2:g})"
+        if a is None or b is None or not a:
+            self.target(name, "not measured", bar, None)
+            return
+        ratio = b / a
+        met = ratio <= most if most is not None else near / 2 <= ratio <= near * 2
+        self.target(name, f"{ratio:.2f} ({ms(b)} / {ms(a)})", bar, met)
+
+    def print_targets(self) -> None:
+        if not self.targets:
+            return
+        name_w = max(len(t.name) for t in self.targets)
+        fig_w = max(len(t.figure) for t in self.targets)
+        bar_w = max(len(t.bar) for t in self.targets)
+        header = f"{'target':<{name_w}}  {'figure':<{fig_w}}  {'bar':<{bar_w}}  verdict"
+        print(header)
+        print("-" * len(header))
+        for t in self.targets:
+            print(f"{t.name:<{name_w}}  {t.figure:<{fig_w}}  {t.bar:<{bar_w}}  {t.verdict}")
 
     def add(self, section: str, name: str, seconds: float | None, queries: int | None = None,
             note: str = "", lower_bound: bool = False) -> None:

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from groups.models import Group, Membership, Role, User
-from licenses import selectors, services
+from licenses import selectors, services, totals
 from licenses.models import (
     MAX_QUANTITY,
     BlockFeature,
@@ -54,6 +54,14 @@ def _evenly(ids: list[int], count: int) -> list[int]:
     if count >= len(ids):
         return list(ids)
     return [ids[(i * len(ids)) // count] for i in range(count)]
+
+
+def _scheduled(blocks: list[LicenseBlock], today: date) -> list[LicenseBlock]:
+    """Bulk rows with the next reminder day the services would keep (children's default settings)."""
+    settings = PoolSettings(restricted=True)
+    for block in blocks:
+        block.next_reminder_on = services.next_reminder_for(block, settings, today)
+    return blocks
 
 
 def open_pools(bench: Company, *, report: Report) -> None:
@@ -108,10 +116,10 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
         # 10,000 restricted apartments with one carved block each, ending on spread days.
         PoolSettings.objects.bulk_create([PoolSettings(group_id=pk, restricted=True) for pk in child_ids],
                                          batch_size=BATCH)
-        blocks = LicenseBlock.objects.bulk_create(
+        blocks = LicenseBlock.objects.bulk_create(_scheduled(
             [LicenseBlock(group_id=pk, kind=BlockKind.PLUS, valid_from=today - timedelta(days=i % 90),
                           valid_until=today + timedelta(days=30 + i % 365), note="Bench child block")
-             for i, pk in enumerate(child_ids)], batch_size=BATCH)
+             for i, pk in enumerate(child_ids)], today), batch_size=BATCH)
         BlockFeature.objects.bulk_create(
             [BlockFeature(block_id=b.pk, feature_id=features[code].pk, quantity=q)
              for b in blocks for code, q in CHILD_QUANTITIES.items()], batch_size=BATCH)
@@ -150,6 +158,22 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
                     rows.append(GrantFeature(grant_id=g.pk, feature_id=features["ukey2_keys"].pk, quantity=1))
             GrantFeature.objects.bulk_create(rows)
             grant_rows += len(rows)
+            changes = totals.Changes()
+            for row in rows:
+                changes.residents[(pool.pk, row.feature_id)] += row.quantity
+            changes.apply()
+        # The rows above skip the services, which keep the pools' totals: add what they hold.
+        changes = totals.Changes()
+        child_quantities = {features[code].pk: q for code, q in CHILD_QUANTITIES.items()}
+        for b in blocks:
+            span = (b.valid_from, b.valid_until, child_quantities)
+            changes.spans([span], pool_id=b.group_id, column=totals.CAPACITY, sign=+1)
+            changes.spans([span], pool_id=pool.pk, column=totals.CARVED, sign=+1)
+        device_quantities = {features[code].pk: q for code, q in DEVICE_QUANTITIES.items()}
+        changes.spans([(b.valid_from, b.valid_until, device_quantities) for b in device_blocks], pool_id=pool.pk,
+                      column=totals.CAPACITY, sign=+1)
+        changes.devices[pool.pk] += len(device_blocks)
+        changes.apply()
     analyzed = ""
     if connection.vendor == "postgresql":
         # Autovacuum would analyze these fresh tables soon; do it now so plans are stable.
@@ -172,13 +196,17 @@ def _outcome(sample: Sample, what: str) -> str:
     return f"saved; {what}"
 
 
-def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float | None,
-                    report: Report) -> None:
+def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float | None, report: Report,
+                    client=None, label: str = "") -> dict[str, Sample]:
+    """The four things a person waits on in one pool: a save, the status, a grant, the Licenses page.
+    Returns their samples by name, for the ratio against the same pool grown tenfold."""
     today = setup.today
     middle = len(setup.child_ids) // 2
+    suffix = f" ({label})" if label else ""
+    samples: dict[str, Sample] = {}
 
     def add_block(index: int) -> object:
-        child = Group.objects.get(pk=setup.child_ids[(middle + index) % len(setup.child_ids)])
+        child = Group.objects.get(pk=setup.child_ids[(middle + index + 7 * len(label)) % len(setup.child_ids)])
         try:
             return services.licenses_save(
                 group=child, actor=bench.admin, settings=SettingsInput(restricted=True),
@@ -186,15 +214,15 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float |
         except ValidationError as exc:
             return exc
 
-    sample = measure(add_block, repeat=repeat, budget=budget)
-    report.add_sample("licenses", "licenses_save: one more carved block in a child", sample,
+    sample = samples["save"] = measure(add_block, repeat=repeat, budget=budget)
+    report.add_sample("licenses", f"licenses_save: one more carved block in a child{suffix}", sample,
                       note=_outcome(sample, "checks the dealer pool and the child's"), show_slowest=True)
 
     def status(_index: int) -> selectors.PoolStatus:
         return selectors.pool_status(group=setup.pool, on=today)
 
-    sample = measure(status, repeat=repeat, budget=budget)
-    report.add_sample("licenses", "pool_status(dealer pool, today)", sample, show_slowest=True)
+    sample = samples["status"] = measure(status, repeat=repeat, budget=budget)
+    report.add_sample("licenses", f"pool_status(dealer pool, today){suffix}", sample, show_slowest=True)
     result: selectors.PoolStatus | None = sample.result
     for row in result.counted if result else []:
         print(f"      {row.feature.code:<16} limit {row.limit:>9,}  held by sub-groups {row.held:>9,}  "
@@ -219,9 +247,74 @@ def time_pool_check(bench: Company, setup: Pool, *, repeat: int, budget: float |
         except ValidationError as exc:
             return exc
 
-    sample = measure(grant, repeat=repeat, budget=budget)
-    report.add_sample("licenses", "grant_set: a new resident's grant", sample,
+    sample = samples["grant"] = measure(grant, repeat=repeat, budget=budget)
+    report.add_sample("licenses", f"grant_set: a new resident's grant{suffix}", sample,
                       note=_outcome(sample, "checks the dealer pool today"), show_slowest=True)
+
+    if client is not None:
+        from .tree import time_pages
+
+        samples["page"] = time_pages(client, [("dealer pool licenses" + suffix, f"/licenses/groups/{setup.pool.pk}/",
+                                               "")], repeat=repeat, budget=budget, report=report,
+                                     section="licenses")[0]
+    return samples
+
+
+def grow(setup: Pool, *, factor: int, tag: str, report: Report) -> str:
+    """Ten times the pool's carved blocks and residents (factor - 1 more of each), in bulk, with
+    the totals the services would have kept. The new blocks start and end on the same spread of
+    days as the first ones (as real renewals do); the new residents' grants take a switch."""
+    today = setup.today
+    features = {f.code: f for f in Feature.objects.all()}
+    pool = setup.pool
+    start = time.perf_counter()
+    extra_quantities = {"virtual_numbers": 1, "mobile_apps": 1, "ukey2_keys": 1}
+    extra_ids = {features[c].pk: q for c, q in extra_quantities.items()}
+    blocks_made = residents_made = 0
+    with transaction.atomic():
+        for round_ in range(1, factor):
+            blocks = LicenseBlock.objects.bulk_create(_scheduled(
+                [LicenseBlock(group_id=pk, kind=BlockKind.PLUS, valid_from=today - timedelta(days=i % 90),
+                              valid_until=today + timedelta(days=30 + (i + round_) % 365), note="Bench grown block")
+                 for i, pk in enumerate(setup.child_ids)], today), batch_size=BATCH)
+            BlockFeature.objects.bulk_create(
+                [BlockFeature(block_id=b.pk, feature_id=fid, quantity=q) for b in blocks for fid, q in extra_ids.items()],
+                batch_size=BATCH)
+            changes = totals.Changes()
+            for b in blocks:
+                span = (b.valid_from, b.valid_until, extra_ids)
+                changes.spans([span], pool_id=b.group_id, column=totals.CAPACITY, sign=+1)
+                changes.spans([span], pool_id=pool.pk, column=totals.CARVED, sign=+1)
+            changes.apply()
+            blocks_made += len(blocks)
+        switch = features["remote_door_opening"].pk
+        first_grant = timezone.now() - timedelta(days=300)
+        served = setup.served_apartment_ids
+        more = setup.residents * (factor - 1)
+        for chunk in range(0, more, BATCH):
+            numbers = range(chunk, min(chunk + BATCH, more))
+            users = User.objects.bulk_create(
+                [User(email=f"grown-{tag}-{i}@bench.example", name=f"Grown resident {i}", password="!bench")
+                 for i in numbers])
+            homes = [served[i % len(served)] for i in numbers]
+            Membership.objects.bulk_create([Membership(user_id=u.pk, group_id=h, role=Role.RESIDENT)
+                                            for u, h in zip(users, homes, strict=True)])
+            grants = Grant.objects.bulk_create(
+                [Grant(group_id=h, user_id=u.pk, granted_at=first_grant + timedelta(seconds=i))
+                 for i, u, h in zip(numbers, users, homes, strict=True)])
+            GrantFeature.objects.bulk_create([GrantFeature(grant_id=g.pk, feature_id=switch, quantity=1) for g in grants])
+            changes = totals.Changes()
+            changes.residents[(pool.pk, switch)] += len(grants)
+            changes.apply()
+            residents_made += len(grants)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    setup.residents += residents_made
+    what = (f"{blocks_made:,} more carved blocks ({blocks_made + len(setup.child_ids):,} in all) and "
+            f"{residents_made:,} more residents ({setup.residents:,} in all)")
+    report.add("setup", f"grow the dealer pool {factor}x", time.perf_counter() - start, note=what)
+    return what
 
 
 def describe(setup: Pool) -> str:

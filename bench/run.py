@@ -81,12 +81,11 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
     tree.time_pages(client, [
         ("next level, lazy", f"/groups/{first_site.pk}/children/?page=2", ""),
         ("search", "/groups/?q=Building+17", ""),
-        ("dealer pool licenses", f"/licenses/groups/{setup.pool.pk}/", ""),
         ("child pool licenses", f"/licenses/groups/{child.pk}/", ""),
     ], repeat=args.repeat, budget=args.budget, report=report, section="pages+")
 
-    _section("the pool check")
-    pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report)
+    _section("the pool check: a save, the status, a grant and the Licenses page of the dealer's pool")
+    one = pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report, client=client)
 
     if not args.skip_report:
         _section(f"the usage report of the company of {args.groups:,} groups, against one hand-written SQL query")
@@ -107,9 +106,26 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
                                   f"same rows; the sweeps' company of {args.sweep_groups:,} pools exists too")],
                         repeat=1, budget=args.budget, report=report, section="report")
 
+    if not args.skip_grow:
+        # Last: the other sections keep the sizes of the earlier runs they are compared with.
+        _section(f"the same pool with {args.grow}x the carved blocks and residents")
+        grown = pool.grow(setup, factor=args.grow, tag=tag, report=report)
+        print(f"  {grown}", flush=True)
+        big = pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report,
+                                   client=client, label=f"{args.grow}x")
+    else:
+        big = {}
+    for key, what in (("save", "a save (one more carved block)"), ("grant", "a new resident's grant"),
+                      ("status", "the pool's status"), ("page", "the dealer's Licenses page")):
+        report.time_target(f"{what} at the default size", one.get(key), 0.1)
+        if big:
+            report.ratio_target(f"{what}: {args.grow}x / 1x", one.get(key), big.get(key), most=1.5)
+
     total = time.perf_counter() - began
     _section("summary")
     report.print_table()
+    _section("targets (issue 11)")
+    report.print_targets()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"\nDatabase: {_database_line(choice)}")
     if choice.sqlite_path is not None and choice.sqlite_path.exists():

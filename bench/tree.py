@@ -154,8 +154,9 @@ def page_client(user: User) -> Client:
 
 
 def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int, budget: float | None,
-               report: Report, section: str = "pages") -> None:
-    """GET each (label, url, note) page: one counted run, then `repeat` timed runs."""
+               report: Report, section: str = "pages") -> list:
+    """GET each (label, url, note) page: one counted run, then `repeat` timed runs; their samples."""
+    samples = []
     for label, url, note in pages:
         statuses: set[int] = set()
         sizes: set[int] = set()
@@ -180,3 +181,5 @@ def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int
                           show_slowest=sample.interrupted or statuses != {200} or sample.median > 0.2)
         if statuses - {200}:
             print(f"      !! {url} answered {status}", flush=True)
+        samples.append(sample)
+    return samples

@@ -1,22 +1,29 @@
 """The expiry sweep: blocks past their last day become expired, pools shrink, residents fall back.
 
-Safe at any time and any number of times: it only looks at blocks not yet marked expired,
-works pool by pool in its own transaction, and reads blocks in id-ordered batches so its
-memory does not grow with the number of blocks.
+Safe at any time and any number of times: it only looks at blocks not yet marked expired and
+reads them in id-ordered batches, so its memory does not grow with the number of blocks. It is
+set-based: a batch of due blocks is one UPDATE and one history INSERT, and only the pools whose
+residents no longer fit (the stored totals say which, without reading the pools) get per-pool
+work. A block's end already shrank its pool's timeline on its last day + 1 (capacity is a
+function of the dates); marking it is the record, the suspensions are the consequence.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from groups.locks import lock_pools, lock_tree
 from groups.models import Group
 from groups.scoping import SYSTEM, audit_user
 
 from . import pools
-from .models import Grant, LicenseBlock
+from .models import Feature, Grant, LicenseBlock, PoolChangePoint, PoolUse
 from .services import restore_grants, suspend_to_fit
 
 BATCH = 1000
@@ -44,21 +51,82 @@ def due_blocks(on: date, *, after_id: int = 0, limit: int = BATCH) -> list[tuple
 
 
 def expire_licenses(*, on: date, dry_run: bool = False, batch: int = BATCH) -> list[ExpiryAction]:
+    """Mark the due blocks expired, a batch at a time (one UPDATE and one history INSERT a batch);
+    then suspend residents only in the pools whose capacity fell below what they serve (found
+    from the stored totals, a query per thousand pools); then offer suspended grants back."""
     actions: list[ExpiryAction] = []
+    touched: set[int] = set()
     last_id = 0
     while True:
         rows = due_blocks(on, after_id=last_id, limit=batch)
         if not rows:
             break
         last_id = rows[-1][0]
-        by_group: dict[int, list[int]] = {}
-        for block_id, group_id in rows:
-            by_group.setdefault(group_id, []).append(block_id)
-        for group_id, block_ids in by_group.items():
-            actions += _expire_group_blocks(group_id, block_ids, on=on, dry_run=dry_run)
+        if dry_run:
+            actions += [ExpiryAction("expired", pk, group_id, on) for pk, group_id in rows]
+            continue
+        marked = _mark_expired([pk for pk, _g in rows], on=on)
+        actions += [ExpiryAction("expired", pk, group_id, on) for pk, group_id in marked]
+        touched.update(group_id for _pk, group_id in marked)
     if not dry_run:
+        for pool_id in pools_short_today(touched, on):
+            actions += _suspend_in(pool_id, on)
         actions += _rebalance(on)
     return actions
+
+
+def _mark_expired(block_ids: list[int], *, on: date) -> list[tuple[int, int]]:
+    """One batch, in one transaction: the blocks still due (a renewal may have come first; it
+    waits for this one otherwise), marked with one UPDATE and their history rows in one INSERT."""
+    with transaction.atomic():
+        for tree_id in sorted(set(Group.objects.filter(license_blocks__pk__in=block_ids)
+                                  .values_list("tree_id", flat=True))):
+            lock_tree(tree_id, shared=True)
+        blocks = list(LicenseBlock.objects.select_for_update().filter(
+            pk__in=block_ids, valid_until__lt=on, expired_at__isnull=True).order_by("pk"))
+        now = timezone.now()
+        for block in blocks:
+            block.expired_at = now
+        bulk_update_with_history(blocks, LicenseBlock, ["expired_at"], batch_size=len(blocks) or 1,
+                                 default_user=audit_user(SYSTEM), default_date=now)
+    return [(b.pk, b.group_id) for b in blocks]
+
+
+def pools_short_today(group_ids: Iterable[int], on: date, chunk: int = 1000) -> list[int]:
+    """Of these groups, the pools whose residents no longer fit today: a counted feature whose
+    capacity, less what sub-groups hold, is below what residents use, or a switch residents use
+    that the pool no longer has. Read from the stored totals, a thousand pools a query."""
+    ids = sorted(group_ids)
+    short: list[int] = []
+    switches = set(Feature.objects.filter(kind=Feature.Kind.SWITCH).values_list("pk", flat=True))
+    for at in range(0, len(ids), chunk):
+        part = ids[at:at + chunk]
+        use = defaultdict(dict)
+        for pool_id, feature_id, residents in PoolUse.objects.filter(pool_id__in=part, residents__gt=0).values_list(
+                "pool_id", "feature_id", "residents"):
+            use[pool_id][feature_id] = residents
+        if not use:
+            continue
+        left = defaultdict(lambda: defaultdict(int))
+        for pool_id, feature_id, capacity, carved in (
+                PoolChangePoint.objects.filter(pool_id__in=list(use), day__lte=on)
+                .values("pool_id", "feature_id").annotate(c=Sum("capacity"), k=Sum("carved"))
+                .values_list("pool_id", "feature_id", "c", "k")):
+            left[pool_id][feature_id] = (capacity or 0) > 0 if feature_id in switches else \
+                (capacity or 0) - (carved or 0)
+        for pool_id, needs in use.items():
+            if any((not left[pool_id][f]) if f in switches else left[pool_id][f] < n for f, n in needs.items()):
+                short.append(pool_id)
+    return short
+
+
+def _suspend_in(pool_id: int, on: date) -> list[ExpiryAction]:
+    with transaction.atomic():
+        pool = Group.objects.get(pk=pool_id)
+        lock_tree(pool.tree_id, shared=True)
+        lock_pools([pool.pk])
+        return [ExpiryAction("suspended", None, grant.group_id, on, f"grant {grant.pk} of {grant.user.email}")
+                for grant in suspend_to_fit(pool=pool, on=on, actor=SYSTEM)]
 
 
 # A sub-group's block that started while the sweep was down is still looked at this many days on.
@@ -100,30 +168,4 @@ def _rebalance(on: date) -> list[ExpiryAction]:
             for grant in restore_grants(pool=pool, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("restored", None, grant.group_id, on,
                                             f"grant {grant.pk} of {grant.user.email}"))
-    return actions
-
-
-def _expire_group_blocks(group_id: int, block_ids: list[int], *, on: date, dry_run: bool) -> list[ExpiryAction]:
-    actions = [ExpiryAction("expired", block_id, group_id, on) for block_id in block_ids]
-    if dry_run:
-        return actions
-    with transaction.atomic():
-        group = Group.objects.get(pk=group_id)
-        lock_tree(group.tree_id, shared=True)
-        owner = pools.pool_owner(group)
-        restricted = pools.serving_pool(group) == group
-        lock_pools([g.pk for g in (group, owner) if g is not None])
-        now = timezone.now()
-        # Marked one by one so history records each block's expiry with the system as actor.
-        for block in LicenseBlock.objects.filter(pk__in=block_ids, expired_at__isnull=True):
-            block.expired_at = now
-            block._history_user = audit_user(SYSTEM)
-            block.save(update_fields=["expired_at"])
-        if restricted:
-            for grant in suspend_to_fit(pool=group, on=on, actor=SYSTEM):
-                actions.append(ExpiryAction("suspended", None, grant.group_id, on, f"grant {grant.pk} of {grant.user.email}"))
-        if owner is not None:
-            # The carved block no longer takes from the owner: its residents may come back.
-            for grant in restore_grants(pool=owner, on=on, actor=SYSTEM):
-                actions.append(ExpiryAction("restored", None, grant.group_id, on, f"grant {grant.pk} of {grant.user.email}"))
     return actions

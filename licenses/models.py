@@ -220,7 +220,11 @@ class Grant(models.Model):
         verbose_name = _("grant")
         verbose_name_plural = _("grants")
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="grant_unique")]
-        indexes = [models.Index(fields=["suspended_at", "granted_at"], name="grant_suspended")]
+        indexes = [
+            models.Index(fields=["suspended_at", "granted_at"], name="grant_suspended"),
+            # "Is any grant under this pool suspended?" reads only the suspended ones, however many grants.
+            models.Index(fields=["group"], condition=Q(suspended_at__isnull=False), name="grant_suspended_group"),
+        ]
 
     def __str__(self) -> str:
         return _("%(user)s in %(group)s") % {"user": self.user, "group": self.group}

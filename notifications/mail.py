@@ -53,6 +53,24 @@ def render(kind: str, language: str, context: dict) -> RenderedMail:
     return render_sources(sources(kind, language), context)
 
 
+class Renderer:
+    """Templates read and compiled once per (kind, language), for a sweep that renders many mails."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, str], dict[str, Template]] = {}
+
+    def render(self, kind: str, language: str, context: dict) -> RenderedMail:
+        compiled = self._compiled.get((kind, language))
+        if compiled is None:
+            src = sources(kind, language)
+            compiled = self._compiled[(kind, language)] = {
+                part: Template(src[part], engine=Engine(autoescape=part == "html_body")) for part in PARTS}
+        out = {part: template.render(Context(context, autoescape=part == "html_body"))
+               for part, template in compiled.items()}
+        out["subject"] = " ".join(out["subject"].split())  # one line
+        return RenderedMail(**out)
+
+
 def _mentions(source: str, name: str) -> bool:
     return re.search(r"{[{%][^}]*\b" + re.escape(name) + r"\b", source) is not None
 
@@ -103,7 +121,8 @@ def combine(parts: list[RenderedMail]) -> RenderedMail:
     )
 
 
-def build_message(rendered: RenderedMail, to: str) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(rendered.subject, rendered.text_body, settings.DEFAULT_FROM_EMAIL, [to])
+def build_message(rendered: RenderedMail, to: str, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(rendered.subject, rendered.text_body, settings.DEFAULT_FROM_EMAIL, [to],
+                                     connection=connection)
     message.attach_alternative(rendered.html_body, "text/html")
     return message

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.mail import get_connection
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -96,24 +97,66 @@ def _due_batches(on: date, batch: int):
         yield blocks
 
 
+class _Batch:
+    """What one batch of the sweep shares: templates compiled once per kind and language, one
+    mail connection, and the bookkeeping written once for the batch, not once per mail."""
+
+    def __init__(self, renderer: "mail.Renderer", on: date):
+        self.renderer = renderer
+        self.on = on
+        self.connection = get_connection(fail_silently=False)  # opened at the first mail, closed by finish()
+        self.notified: list[int] = []  # blocks whose administrators heard about them
+        self.advance: list[tuple[LicenseBlock, PoolSettings]] = []  # groups whose every mail went out
+
+    def send(self, message) -> None:
+        """Send over the batch's connection; a failure closes it, so the next mail opens a new one."""
+        try:
+            self.connection.open()  # a no-op once open
+            message.send(fail_silently=False)
+        except Exception:
+            self.connection.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except Exception as exc:  # noqa: BLE001 - the mails went; a failed QUIT changes nothing
+            log.warning("closing the mail connection failed: %s", exc)
+
+    def finish(self) -> None:
+        now = timezone.now()
+        if self.notified:
+            license_services.blocks_notified(block_ids=self.notified, at=now)
+        if self.advance:
+            license_services.reminders_advance(blocks=self.advance, on=self.on)
+
+
 def send_license_reminders(*, on: date, dry_run: bool = False, batch: int = BATCH) -> SweepResult:
     result = SweepResult()
+    renderer = mail.Renderer()  # each template compiled once per sweep and language
     for blocks in _due_batches(on, batch):
         by_group: dict[int, list[LicenseBlock]] = defaultdict(list)
         for block in blocks:
             by_group[block.group_id].append(block)
         settings_by_group = {s.group_id: s for s in PoolSettings.objects.filter(group_id__in=list(by_group))}
-        for group_blocks in by_group.values():
-            group = group_blocks[0].group
-            group_settings = settings_by_group.get(group.pk) or PoolSettings(group=group)
-            ok = _remind_group(group, group_blocks, group_settings, on=on, dry_run=dry_run, result=result)
-            if ok and not dry_run:
-                license_services.reminders_advance(blocks=group_blocks, settings=group_settings, on=on)
+        work = _Batch(renderer, on)
+        try:  # one SMTP connection for the batch
+            for group_blocks in by_group.values():
+                group = group_blocks[0].group
+                group_settings = settings_by_group.get(group.pk) or PoolSettings(group=group)
+                ok = _remind_group(group, group_blocks, group_settings, on=on, dry_run=dry_run, result=result,
+                                   work=work)
+                if ok and not dry_run:
+                    work.advance += [(b, group_settings) for b in group_blocks]
+        finally:
+            work.close()
+        if not dry_run:
+            work.finish()
     return result
 
 
 def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: PoolSettings, *, on: date,
-                  dry_run: bool, result: SweepResult) -> bool:
+                  dry_run: bool, result: SweepResult, work: _Batch) -> bool:
     due: dict[str, list[tuple[LicenseBlock, date]]] = defaultdict(list)
     for block in blocks:
         latest = schedule.due_for(block.valid_until, group_settings, on)
@@ -131,7 +174,7 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
     for recipient in recipients:
         # One mail per recipient, group and day lists every block due, expiring and expired together.
         try:
-            _send_one(group, recipient, due, on=on, dry_run=dry_run, result=result)
+            _send_one(group, recipient, due, on=on, dry_run=dry_run, result=result, work=work)
         except Exception as exc:  # noqa: BLE001 - SMTP and friends: retried by the next run
             ok = False
             log.warning("reminder to %s for group %s failed: %s", recipient.email, group.pk, exc)
@@ -142,8 +185,28 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
     return ok
 
 
+def _claim(recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], now) -> set[tuple[int, date]]:
+    """Insert the ledger rows of this mail in one statement; the (block, day) pairs this call
+    claimed. A row already there (sent before, or by a sweep running at once: it waits on the
+    unique key until that one commits) is skipped."""
+    rows = [(block.pk, day, recipient.pk, kind, now, now, 1, "")
+            for kind, items in due.items() for block, day in items]
+    table = connection.ops.quote_name(ReminderLedger._meta.db_table)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (block_id, day, recipient_id, kind, created_at, sent_at, attempts, last_error) "
+            f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s)'] * len(rows))} "
+            f"ON CONFLICT (block_id, day, recipient_id) DO NOTHING RETURNING block_id, day",
+            [v for b, d, r, k, c, s_, a, e in rows
+             for v in (b, ops.adapt_datefield_value(d), r, k, ops.adapt_datetimefield_value(c),
+                       ops.adapt_datetimefield_value(s_), a, e)])
+        claimed = cursor.fetchall()
+    return {(block_id, day if isinstance(day, date) else date.fromisoformat(day)) for block_id, day in claimed}
+
+
 def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], *, on: date,
-              dry_run: bool, result: SweepResult) -> None:
+              dry_run: bool, result: SweepResult, work: _Batch) -> None:
     if dry_run:
         for kind, items in due.items():
             sent = set(ReminderLedger.objects.filter(
@@ -153,18 +216,17 @@ def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBl
                 result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, status))
         return
     with transaction.atomic():
-        claimed: dict[str, list[tuple[LicenseBlock, date, ReminderLedger]]] = defaultdict(list)
+        now = timezone.now()
+        # The ledger row says "sent" only if the mail went: the transaction is undone otherwise.
+        mine = _claim(recipient, due, now)
+        claimed: dict[str, list[tuple[LicenseBlock, date]]] = defaultdict(list)
         for kind, items in due.items():
             for block, day in items:
-                try:
-                    with transaction.atomic():
-                        row = ReminderLedger.objects.create(block=block, day=day, recipient=recipient, kind=kind,
-                                                            attempts=1)
-                except IntegrityError:
+                if (block.pk, day) in mine:
+                    claimed[kind].append((block, day))
+                else:
                     result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day,
                                                          "already sent"))
-                    continue
-                claimed[kind].append((block, day, row))
         if not claimed:
             return
         link = settings.SITE_URL.rstrip("/") + reverse("licenses:group_licenses", args=[group.pk])
@@ -176,24 +238,21 @@ def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBl
                     context = {
                         "group": group.name,
                         "administrator": recipient.display_name,
-                        "licenses": [_block_context(b, on) for b, _d, _r in claimed[kind]],
-                        "days_left": min(max((b.valid_until - on).days, 0) for b, _d, _r in claimed[kind]),
+                        "licenses": [_block_context(b, on) for b, _d in claimed[kind]],
+                        "days_left": min(max((b.valid_until - on).days, 0) for b, _d in claimed[kind]),
                         "link": link,
                     }
-                    parts.append(mail.render(kind, language, context))
+                    parts.append(work.renderer.render(kind, language, context))
         rendered = mail.combine(parts)
-        # Sent inside the transaction: if it raises, the claim is rolled back and sent again later.
-        mail.build_message(rendered, recipient.email).send(fail_silently=False)
-        now = timezone.now()
-        rows = [row for items in claimed.values() for row in items]
-        ReminderLedger.objects.filter(pk__in=[r.pk for _b, _d, r in rows]).update(sent_at=now)
-        license_services.blocks_notified(block_ids=[b.pk for b, _d, _r in rows], at=now)
         Notification.objects.create(user=recipient, group=group,
                                     kind=schedule.EXPIRING if claimed.get(schedule.EXPIRING) else schedule.EXPIRED,
                                     title=rendered.subject, body=rendered.text_body)
+        # Sent inside the transaction: if it raises, the claim is rolled back and sent again later.
+        work.send(mail.build_message(rendered, recipient.email, connection=work.connection))
         for kind, items in claimed.items():
-            for block, day, _row in items:
+            for block, day in items:
                 result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "sent"))
+    work.notified += [b.pk for items in claimed.values() for b, _d in items]
 
 
 def send_test_mail(*, kind: str, language: str, to: str) -> mail.RenderedMail:

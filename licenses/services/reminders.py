@@ -4,6 +4,7 @@ The sweep itself (who hears what, the ledger, the mail) is the notifications app
 the licenses columns it needs kept, written only here.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -50,13 +51,16 @@ def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | Non
         reminder_due.send(sender=LicenseBlock, on=on)
 
 
-def reminders_advance(*, blocks: Iterable[LicenseBlock], settings: PoolSettings, on: date) -> None:
-    """After the sweep of `on` dealt with these blocks: look at each again on its next reminder day
-    after `on`. A block rescheduled meanwhile (its row changed under the sweep) keeps the new day."""
-    for block in blocks:
+def reminders_advance(*, blocks: Iterable[tuple[LicenseBlock, PoolSettings]], on: date) -> None:
+    """After the sweep of `on` dealt with these blocks (each with its group's settings): look at
+    each again on its next reminder day after `on`. A block rescheduled meanwhile (its row changed
+    under the sweep) keeps the new day. One UPDATE per (old day, new day), not one per block."""
+    moves: dict[tuple[date | None, date | None], list[int]] = defaultdict(list)
+    for block, settings in blocks:
         following = schedule.next_for(block.valid_until, settings, on + timedelta(days=1))
-        LicenseBlock.objects.filter(pk=block.pk, next_reminder_on=block.next_reminder_on).update(
-            next_reminder_on=following)
+        moves[(block.next_reminder_on, following)].append(block.pk)
+    for (old, following), ids in moves.items():
+        LicenseBlock.objects.filter(pk__in=ids, next_reminder_on=old).update(next_reminder_on=following)
 
 
 def blocks_notified(*, block_ids: Iterable[int], at: datetime) -> None:
