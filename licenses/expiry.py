@@ -2,7 +2,7 @@
 
 Safe at any time and any number of times: it only looks at blocks not yet marked expired and
 reads them in id-ordered batches, so its memory does not grow with the number of blocks. It is
-set-based: a batch of due blocks is one UPDATE and one history INSERT, and only the pools whose
+set-based: a batch of due blocks is one UPDATE and one bulk history INSERT, and only the pools whose
 residents no longer fit (the stored totals say which, without reading the pools) get per-pool
 work. A block's end already shrank its pool's timeline on its last day + 1 (capacity is a
 function of the dates); marking it is the record, the suspensions are the consequence.
@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from groups.locks import lock_pools, lock_tree
 from groups.models import Group
@@ -24,6 +23,7 @@ from groups.scoping import SYSTEM, audit_user
 
 from . import pools
 from .models import Feature, Grant, LicenseBlock, PoolChangePoint, PoolUse
+from .pools import restricted_q
 from .services import restore_grants, suspend_to_fit
 
 BATCH = 1000
@@ -87,8 +87,11 @@ def _mark_expired(block_ids: list[int], *, on: date) -> list[tuple[int, int]]:
         now = timezone.now()
         for block in blocks:
             block.expired_at = now
-        bulk_update_with_history(blocks, LicenseBlock, ["expired_at"], batch_size=len(blocks) or 1,
-                                 default_user=audit_user(SYSTEM), default_date=now)
+        # One UPDATE (every row gets the same value), and simple_history's bulk insert of their
+        # history rows, with the system as actor (as bulk_update_with_history does, without its CASE).
+        LicenseBlock.objects.filter(pk__in=[b.pk for b in blocks]).update(expired_at=now)
+        LicenseBlock.history.bulk_history_create(blocks, update=True, default_user=audit_user(SYSTEM),
+                                                 default_date=now)
     return [(b.pk, b.group_id) for b in blocks]
 
 
@@ -142,15 +145,20 @@ def _rebalance(on: date) -> list[ExpiryAction]:
     starts later brings them back on its first day. Suspended grants are few, so this is cheap.
     """
     actions: list[ExpiryAction] = []
-    starting = (LicenseBlock.objects.filter(valid_from__gt=on - timedelta(days=CATCH_UP_DAYS), valid_from__lte=on,
-                                            device__isnull=True)
-                .values_list("group_id", flat=True).distinct())
-    for group in Group.objects.filter(pk__in=list(starting)).order_by("pk"):
+    # Restricted groups whose own block starts: the pool serving each one's parent is squeezed.
+    # Siblings share that pool, so it is found once per parent and checked once per pool.
+    parents = (Group.objects.filter(
+        restricted_q(), pk__in=LicenseBlock.objects.filter(
+            valid_from__gt=on - timedelta(days=CATCH_UP_DAYS), valid_from__lte=on, device__isnull=True)
+        .values("group_id"), parent__isnull=False).values_list("parent_id", flat=True).distinct())
+    owners: dict[int, Group] = {}
+    for parent in Group.objects.filter(pk__in=list(parents)).order_by("pk"):
+        owner = pools.serving_pool(parent)
+        if owner is not None:
+            owners.setdefault(owner.pk, owner)
+    for owner in owners.values():
         with transaction.atomic():
-            lock_tree(group.tree_id, shared=True)
-            owner = pools.pool_owner(group) if pools.serving_pool(group) == group else None
-            if owner is None:
-                continue
+            lock_tree(owner.tree_id, shared=True)
             lock_pools([owner.pk])
             for grant in suspend_to_fit(pool=owner, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("suspended", None, grant.group_id, on,

@@ -137,6 +137,8 @@ class LicenseBlock(models.Model):
             # Devices' Basic blocks are few among many: pools find them without scanning the rest.
             models.Index(fields=["group"], condition=Q(device__isnull=False), name="block_device_group"),
             models.Index(fields=["group", "valid_from"], name="block_group_from"),
+            # The expiry sweep's "which sub-group blocks start these days" reads only those.
+            models.Index(fields=["valid_from"], name="block_valid_from"),
         ]
 
     def __str__(self) -> str:
