@@ -122,6 +122,53 @@ def build_company(bench: Company, *, total_groups: int, report: Report) -> None:
     for site in sites:
         site.refresh_from_db()
     bench.sites = sites
+    floor = generation_floor(sites, calls)
+    report.add("build", f"floor: the same {generated:,} groups and history rows by raw executemany", floor,
+               note="inserted, timed, rolled back")
+    report.time_target(f"groups_generate of {generated:,} groups", _Seconds(elapsed), 7.0)
+    report.ratio_target("groups_generate / its executemany floor", _Seconds(floor), _Seconds(elapsed), most=3.0)
+
+
+class _Seconds(float):
+    """A figure for Report's targets, where a Sample is not at hand."""
+
+    interrupted = False
+
+    @property
+    def median(self) -> float:
+        return float(self)
+
+
+def generation_floor(sites: list[Group], calls: list[Call]) -> float:
+    """The same rows as the generate calls (groups, then their history rows) inserted with plain
+    executemany and nothing else (no nested-set shift, no ids read back), then rolled back."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from groups.services.generate import layout_rows
+
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(Group._meta.db_table)
+    history = connection.ops.quote_name(Group.history.model._meta.db_table)
+    rows = []
+    for call in calls:
+        site = sites[call.site_index]
+        for level in layout_rows(call.plan, start=10**9, base_level=site.level + 1, parent_lft=site.lft):
+            rows += [(r.name, r.kind, r.number, "", site.pk, now, r.lft, r.rght, 10**6, r.level) for r in level]
+    with transaction.atomic():
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} (name, kind, number, description, parent_id, created_at, lft, "
+                               f"rght, tree_id, level) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+            cursor.executemany(f"INSERT INTO {history} (id, name, kind, number, description, created_at, parent_id, "
+                               f"history_date, history_change_reason, history_type, history_user_id) "
+                               f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                               [(10**9 + i, r[0], r[1], r[2], "", now, r[4], now, None, "+", None)
+                                for i, r in enumerate(rows)])
+        seconds = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return seconds
 
 
 def time_leaf_inserts(bench: Company, *, repeat: int, budget: float | None, report: Report) -> None:
