@@ -149,9 +149,12 @@ class Target:
     figure: str
     bar: str
     met: bool | None  # None: not measured (interrupted or skipped)
+    info: bool = False  # a figure shown beside the targets, with no bar of its own
 
     @property
     def verdict(self) -> str:
+        if self.info:
+            return "(information)"
         return "-" if self.met is None else "met" if self.met else "MISSED"
 
 
@@ -160,9 +163,10 @@ class Report:
         self.rows: list[Row] = []
         self.targets: list[Target] = []
 
-    def target(self, name: str, figure: str, bar: str, met: bool | None) -> None:
-        self.targets.append(Target(name, figure, bar, met))
-        print(f"  target: {name}: {figure} (bar: {bar}) {Target(name, figure, bar, met).verdict}", flush=True)
+    def target(self, name: str, figure: str, bar: str, met: bool | None, info: bool = False) -> None:
+        target = Target(name, figure, bar, met, info)
+        self.targets.append(target)
+        print(f"  target: {name}: {figure} (bar: {bar}) {target.verdict}", flush=True)
 
     def time_target(self, name: str, sample: "Sample | None", limit: float) -> None:
         """A median against a time limit."""
@@ -173,7 +177,7 @@ class Report:
             self.target(name, ms(sample.median), f"< {ms(limit)}", sample.median < limit)
 
     def ratio_target(self, name: str, small: "Sample | float | None", large: "Sample | float | None",
-                     *, most: float | None = None, near: float | None = None) -> None:
+                     *, most: float | None = None, near: float | None = None, info: str = "") -> None:
         """large / small: at most `most`, or near `near` (within a factor of 2 around it)."""
         def value(x):
             if x is None or (isinstance(x, Sample) and x.interrupted):
@@ -181,13 +185,13 @@ class Report:
             return x.median if isinstance(x, Sample) else x
 
         a, b = value(small), value(large)
-        bar = f"<= {most}" if most is not None else f"near {near} (from {near / 2:g} to {near * 2:g})"
+        bar = info or (f"<= {most}" if most is not None else f"near {near} (from {near / 2:g} to {near * 2:g})")
         if a is None or b is None or not a:
-            self.target(name, "not measured", bar, None)
+            self.target(name, "not measured", bar, None, info=bool(info))
             return
         ratio = b / a
-        met = ratio <= most if most is not None else near / 2 <= ratio <= near * 2
-        self.target(name, f"{ratio:.2f} ({ms(b)} / {ms(a)})", bar, met)
+        met = None if info else ratio <= most if most is not None else near / 2 <= ratio <= near * 2
+        self.target(name, f"{ratio:.2f} ({ms(b)} / {ms(a)})", bar, met, info=bool(info))
 
     def print_targets(self) -> None:
         if not self.targets:

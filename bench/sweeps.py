@@ -464,5 +464,20 @@ def time_sweeps(operator: User, *, blocks: int, groups: int, residents: int, tag
                    note=f"time(10% due) / time(1% due) = {_ratio(one[name], ten[name])} (10 if the time follows "
                         f"the number due); time(1/10 of the blocks, same due) / time(1% due) = "
                         f"{_ratio(one[name], small[name])} (1 if the number of blocks does not matter)")
+    expiry, reminders = one["expire_licenses"], one["send_license_reminders"]
+    report.target(f"expire_licenses: {expiry.due:,} due among {blocks:,} blocks, {residents} resident(s) a pool",
+                  ms(expiry.estimate), "< 10.0 s", None if expiry.estimate is None else expiry.estimate < 10)
+    name = "expire_licenses"
+    report.ratio_target(f"{name}: time(10% due) / time(1% due)", one[name].estimate, ten[name].estimate, near=10)
+    report.ratio_target(f"{name}: time(1/10 of the blocks, same due) / time(1% due)", one[name].estimate,
+                        small[name].estimate, near=1)
+    name = "send_license_reminders"
+    report.ratio_target(f"{name}: time(10% due) / time(1% due)", one[name].estimate, ten[name].estimate,
+                        info="no bar: a mail lists all of a group's due blocks, so time follows the mails")
+    report.ratio_target(f"{name}: time(1/10 of the blocks, same due) / time(1% due)", one[name].estimate,
+                        small[name].estimate, near=1)
+    per_block = reminders.estimate / reminders.due if reminders.estimate and reminders.due else None
+    report.target("send_license_reminders at 1% due, per due block", ms(per_block), "<= 2.0 ms",
+                  None if per_block is None else per_block <= 0.002)
     report.add("sweeps", "whole sweeps section", time.perf_counter() - began,
                note="build, three steps of both sweeps (timed and tracemalloc runs), resets")

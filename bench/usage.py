@@ -149,5 +149,18 @@ def time_usage_report(company: Group, client: Client, *, on: date, repeat: int, 
              else "-")
     report.add("report", "usage_rows / floor", None,
                note=f"ratio {ratio} ({ms(app.median)} / {ms(floor.median)}); numbers: {verdict}")
-    time_pages(client, [("usage report, first page", "/licenses/reports/usage/", "company administrator")],
-               repeat=repeat, budget=budget, report=report, section="report")
+    page, dashboard = time_pages(client, [
+        ("usage report, first page", "/licenses/reports/usage/", "company administrator"),
+        ("dashboard", "/licenses/dashboard/", "company administrator")],
+        repeat=repeat, budget=budget, report=report, section="report")
+
+    def csv(_index: int) -> int:
+        response = client.get("/licenses/reports/usage/?format=csv")
+        return sum(len(chunk) for chunk in response.streaming_content)
+
+    download = measure(csv, repeat=repeat, budget=budget)
+    report.add_sample("report", "GET /licenses/reports/usage/?format=csv (every row)", download,
+                      note=f"{download.result or 0:,} bytes; company administrator")
+    report.time_target("usage report: first page, company administrator", page, 0.3)
+    report.ratio_target("usage report: the CSV of all rows / the hand-written SQL floor", floor, download, most=1.5)
+    report.time_target("dashboard, company administrator", dashboard, 0.3)

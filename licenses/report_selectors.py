@@ -5,31 +5,68 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from groups.models import ADMIN_ROLES, Group, Membership, User
 from groups.scoping import scope_q, scope_top_groups
 
 from . import pools
-from .models import LicenseBlock, state_annotation
-from .reports import UsageRow, usage_rows
+from .models import Feature, LicenseBlock, PoolChangePoint, PoolUse, state_annotation
+from .reports import (
+    CHUNK,
+    UsageRow,
+    counted_features,
+    pool_rows,
+    usage_pools,
+    usage_rows,
+    usage_totals,
+)
+
+
+def scope_ranges(user: User, subtree: Group | None = None) -> Q | None:
+    """The person's scope as ranges of the tree (one per top group; None: everything)."""
+    if subtree is not None:  # already checked to be visible
+        return Q(tree_id=subtree.tree_id, lft__gte=subtree.lft, rght__lte=subtree.rght)
+    if user.is_superuser:
+        return None
+    q = Q(pk__in=[])
+    for top in scope_top_groups(user):
+        q |= Q(tree_id=top.tree_id, lft__gte=top.lft, rght__lte=top.rght)
+    return q
 
 
 def scoped_usage_rows(*, user: User, on: date, subtree: Group | None = None, **filters) -> list[UsageRow]:
-    """usage_rows over the person's scope, read subtree by subtree (an index range each) rather
-    than filtering every group of the database through the scope's EXISTS."""
-    if subtree is not None:  # already checked to be visible
-        return usage_rows(root=subtree, on=on, **filters)
-    if user.is_superuser:
-        return usage_rows(root=None, on=on, **filters)
-    rows: list[UsageRow] = []
-    for top in scope_top_groups(user):
-        rows += usage_rows(root=top, on=on, **filters)
-    return rows
+    """usage_rows over the person's scope (or a subtree of it)."""
+    return usage_rows(root=None, on=on, scope=scope_ranges(user, subtree), **filters)
+
+
+@dataclass
+class Usage:
+    """The usage report's pools (a query, paginated in the database) and how to make their rows."""
+
+    pools: QuerySet[Group]
+    features: list[Feature]
+    on: date
+    only_in_use: bool
+
+    def rows(self, pools) -> list[UsageRow]:
+        rows = pool_rows(pools, self.on, self.features)
+        return [r for r in rows if r.held or r.used] if self.only_in_use else rows
+
+    def all_rows(self):
+        """Every row, a thousand pools at a time (the CSV)."""
+        for at in range(0, 10**12, CHUNK):
+            chunk = list(self.pools[at:at + CHUNK])
+            if not chunk:
+                return
+            yield from self.rows(chunk)
+
+    def totals(self) -> "dict[str, Totals]":
+        return {label: Totals(*numbers) for label, numbers in usage_totals(self.pools, self.on, self.features).items()}
 
 
 def usage(*, user: User, on: date, subtree: Group | None = None, kind: str = "", administrator: str = "",
-          feature: str = "", show: str = "all") -> list[UsageRow]:
+          feature: str = "", show: str = "all") -> Usage:
     groups_filter = Q()
     if kind:
         groups_filter &= Q(kind=kind)
@@ -41,11 +78,17 @@ def usage(*, user: User, on: date, subtree: Group | None = None, kind: str = "",
         for tree_id, lft, rght in roots:
             q |= Q(tree_id=tree_id, lft__gte=lft, rght__lte=rght)
         groups_filter &= q
-    rows = scoped_usage_rows(user=user, on=on, subtree=subtree, groups_filter=groups_filter,
-                             feature_codes=[feature] if feature else None)
+    pools = usage_pools(scope=scope_ranges(user, subtree), groups_filter=groups_filter).only(
+        "pk", "name", "kind", "tree_id", "lft", "rght")
+    features = counted_features([feature] if feature else None)
     if show == "any":
-        rows = [r for r in rows if r.held or r.used]
-    return rows
+        # Pools that hand out or serve anything of the features on the day, decided in the database.
+        wanted = [f.pk for f in features]
+        handing = (PoolChangePoint.objects.filter(day__lte=on, feature_id__in=wanted).values("pool_id")
+                   .annotate(k=Sum("carved")).filter(k__gt=0).values("pool_id"))
+        serving = PoolUse.objects.filter(residents__gt=0, feature_id__in=wanted).values("pool_id")
+        pools = pools.filter(Q(pk__in=handing) | Q(pk__in=serving))
+    return Usage(pools=pools, features=features, on=on, only_in_use=show == "any")
 
 
 @dataclass
@@ -109,8 +152,6 @@ class Dashboard:
 
 
 def dashboard(*, user: User, on: date) -> Dashboard:
-    from .models import Feature
-
     board = Dashboard(threshold=settings.DASHBOARD_USAGE_THRESHOLD)
     rows = scoped_usage_rows(user=user, on=on)
     visible_pools = {r.group_id for r in rows}

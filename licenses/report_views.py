@@ -44,10 +44,8 @@ def _query_without_page(request: HttpRequest) -> str:
 def usage_report(request: HttpRequest) -> HttpResponse:
     form = UsageFilterForm(request.GET or None)
     on = services.today()
-    rows, subtree = [], None
-    if form.is_bound and not form.is_valid():
-        rows = []
-    else:
+    found, subtree = None, None
+    if not (form.is_bound and not form.is_valid()):
         data = form.cleaned_data if form.is_bound else {}
         on = data.get("day") or on
         if data.get("subtree"):
@@ -55,16 +53,22 @@ def usage_report(request: HttpRequest) -> HttpResponse:
             if subtree is None:
                 form.add_error("subtree", _("That group is not in your scope."))
         if not form.errors:
-            rows = report_selectors.usage(user=request.user, on=on, subtree=subtree, kind=data.get("kind", ""),
-                                          administrator=data.get("administrator", ""),
-                                          feature=data.get("feature", ""), show=data.get("show") or "all")
+            found = report_selectors.usage(user=request.user, on=on, subtree=subtree, kind=data.get("kind", ""),
+                                           administrator=data.get("administrator", ""),
+                                           feature=data.get("feature", ""), show=data.get("show") or "all")
     if request.GET.get("format") == "csv":
+        rows = found.all_rows() if found is not None else []
         return _stream_csv(f"license-usage-{on.isoformat()}.csv", USAGE_FIELDS,
-                           ([r.as_dict()[f] for f in USAGE_FIELDS] for r in rows))
-    page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
+                           (r.csv_row() for r in rows))
+    # Paginated in the database: a page reads its own pools' totals, whatever the number of pools.
+    per_page = max(1, PAGE // max(1, len(found.features))) if found is not None else PAGE
+    page = Paginator(found.pools if found is not None else [], per_page).get_page(request.GET.get("page"))
+    rows = found.rows(page.object_list) if found is not None else []
     return render(request, "licenses/reports/usage.html", {
-        "form": form, "page": page, "on": on, "totals": report_selectors.totals_by_feature(rows),
-        "qs": _query_without_page(request), "subtree": subtree, "count": len(rows)})
+        "form": form, "page": page, "rows": rows, "on": on, "totals": found.totals() if found is not None else {},
+        "qs": _query_without_page(request), "subtree": subtree, "pools": page.paginator.count,
+        # Every pool has a row per feature, unless only those in use are shown (then the pools count).
+        "row_count": page.paginator.count * len(found.features) if found and not found.only_in_use else None})
 
 
 @login_required

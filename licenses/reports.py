@@ -1,18 +1,23 @@
-"""License usage per pool, computed for many groups at once in a constant number of queries.
+"""License usage per pool, read from the totals each pool keeps (licenses.totals), so a page of
+the report costs the same whatever the size of the network.
 
-Every group is mapped to the pool that serves it with one sweep over restricted groups sorted
-by (tree_id, lft): a stack of the open restricted intervals, innermost on top.
+limit is the pool's capacity on the day, held what its sub-groups' blocks take that day, used
+what its residents' active grants take (today's: grants have no dates). check_integrity and the
+bench's hand-written SQL floor derive the same numbers from the rows.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from groups.models import Group
 
-from .models import BlockFeature, Feature, GrantFeature, LicenseBlock, PoolSettings
+from .models import Feature, LicenseBlock, PoolChangePoint, PoolUse
+
+CHUNK = 2000  # pools a CSV reads at a time
 
 USAGE_FIELDS = ["group_id", "group", "kind", "feature", "feature_name", "limit", "held", "used", "available"]
 
@@ -36,6 +41,11 @@ class UsageRow:
     @property
     def percent_used(self) -> int | None:
         return round(100 * (self.held + self.used) / self.limit) if self.limit else None
+
+    def csv_row(self) -> tuple:
+        """The values of USAGE_FIELDS, in that order."""
+        return (self.group_id, self.group, self.kind, self.feature, self.feature_name, self.limit, self.held,
+                self.used, self.limit - self.held - self.used)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -73,74 +83,75 @@ class PoolMap:
         return out
 
 
+def usage_pools(*, root: Group | None = None, scope: Q | None = None, groups_filter: Q | None = None) -> QuerySet[Group]:
+    """The pools (restricted groups) a report shows, in tree order: a query, to paginate in the database."""
+    pools = Group.objects.filter(license_settings__restricted=True)
+    if root is not None:
+        pools = pools.filter(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
+    if scope is not None:
+        pools = pools.filter(scope)
+    if groups_filter is not None:
+        pools = pools.filter(groups_filter)
+    return pools.order_by("tree_id", "lft")
+
+
+def counted_features(feature_codes: list[str] | None = None) -> list[Feature]:
+    features = list(Feature.objects.filter(kind=Feature.Kind.COUNTED))
+    return [f for f in features if f.code in feature_codes] if feature_codes else features
+
+
+def pool_rows(pools: Iterable[Group] | QuerySet[Group], on: date, features: list[Feature]) -> list[UsageRow]:
+    """The rows of these pools (in their order) from the stored totals (licenses.totals): three
+    queries for any number of pools (a page of them, or a whole query of them). owner_id is the
+    nearest of these pools strictly above."""
+    if isinstance(pools, QuerySet):
+        which = {"pool_id__in": pools.values("pk")}
+        pools = list(pools)
+    else:
+        pools = list(pools)
+        which = {"pool_id__in": [p.pk for p in pools]}
+    if not pools:
+        return []
+    wanted = [f.pk for f in features]
+    limit: dict[tuple[int, int], int] = defaultdict(int)
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    used: dict[tuple[int, int], int] = defaultdict(int)
+    for pool_id, feature_id, capacity, carved in (
+            PoolChangePoint.objects.filter(**which, day__lte=on, feature_id__in=wanted).values("pool_id", "feature_id")
+            .annotate(c=Sum("capacity"), k=Sum("carved")).values_list("pool_id", "feature_id", "c", "k")):
+        limit[(pool_id, feature_id)], held[(pool_id, feature_id)] = capacity or 0, carved or 0
+    for pool_id, feature_id, residents in PoolUse.objects.filter(**which, feature_id__in=wanted).values_list(
+            "pool_id", "feature_id", "residents"):
+        used[(pool_id, feature_id)] = residents
+    owners = PoolMap([(p.tree_id, p.lft, p.rght, p.pk) for p in pools]).assign(
+        [(p.tree_id, p.lft, p.rght, p.pk) for p in pools], strict=True)
+    return [UsageRow(p.pk, p.name, p.kind, f.code, limit[(p.pk, f.pk)], held[(p.pk, f.pk)], used[(p.pk, f.pk)],
+                     owners.get(p.pk), f.label)
+            for p in pools for f in features]
+
+
+def usage_totals(pools: QuerySet[Group], on: date, features: list[Feature]) -> dict[str, tuple[int, int, int]]:
+    """feature label -> (limit, held, used) summed over `pools`, in the database (two queries)."""
+    wanted = {f.pk: f for f in features}
+    out = {f.label: [0, 0, 0] for f in features}
+    for feature_id, capacity, carved in (
+            PoolChangePoint.objects.filter(pool__in=pools.values("pk"), day__lte=on, feature_id__in=list(wanted))
+            .values("feature_id").annotate(c=Sum("capacity"), k=Sum("carved")).values_list("feature_id", "c", "k")):
+        out[wanted[feature_id].label][0:2] = [capacity or 0, carved or 0]
+    for feature_id, residents in (PoolUse.objects.filter(pool__in=pools.values("pk"), feature_id__in=list(wanted))
+                                  .values("feature_id").annotate(n=Sum("residents")).values_list("feature_id", "n")):
+        out[wanted[feature_id].label][2] = residents or 0
+    return {label: tuple(v) for label, v in out.items()}
+
+
 def usage_rows(*, root: Group | None, on: date, scope: Q | None = None, groups_filter: Q | None = None,
                feature_codes: list[str] | None = None) -> list[UsageRow]:
     """One row per restricted group (in `root`'s subtree, in `scope`, matching `groups_filter`)
-    and counted feature, in a constant number of queries whatever the number of groups."""
-    groups = Group.objects.all()
-    if root is not None:
-        groups = groups.filter(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
-    if scope is not None:
-        groups = groups.filter(scope)
-    if groups_filter is not None:
-        groups = groups.filter(groups_filter)
-    trees = {root.tree_id} if root is not None else None
-    restricted_ids = PoolSettings.objects.filter(restricted=True).values("group_id")
-    all_restricted = Group.objects.filter(pk__in=restricted_ids)
-    if trees:
-        all_restricted = all_restricted.filter(tree_id__in=trees)
-    restricted = list(all_restricted.values_list("tree_id", "lft", "rght", "pk"))
-    pool_map = PoolMap(restricted)
-    shown = dict(groups.filter(pk__in=restricted_ids).values_list("pk", "name"))
-    kinds = dict(groups.filter(pk__in=restricted_ids).values_list("pk", "kind"))
-    features = list(Feature.objects.filter(kind=Feature.Kind.COUNTED))
-    if feature_codes:
-        features = [f for f in features if f.code in feature_codes]
-    valid = Q(block__valid_from__lte=on) & (Q(block__valid_until__isnull=True) | Q(block__valid_until__gte=on))
-    tree_q = Q(block__group__tree_id__in=trees) if trees else Q()
-
-    capacity: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    used: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-
-    own = (BlockFeature.objects.filter(valid, tree_q, block__device__isnull=True, block__group_id__in=restricted_ids)
-           .values("block__group_id", "block__group__tree_id", "block__group__lft", "block__group__rght", "feature_id")
-           .annotate(total=Sum("quantity")))
-    own_rows = list(own)
-    owners = pool_map.assign([(r["block__group__tree_id"], r["block__group__lft"], r["block__group__rght"], i)
-                              for i, r in enumerate(own_rows)], strict=True)
-    for i, r in enumerate(own_rows):
-        capacity[r["block__group_id"]][r["feature_id"]] += r["total"]
-        if owners[i] is not None:
-            held[owners[i]][r["feature_id"]] += r["total"]
-
-    devices = list(BlockFeature.objects.filter(valid, tree_q, block__device__isnull=False)
-                   .values("block__group__tree_id", "block__group__lft", "block__group__rght", "feature_id")
-                   .annotate(total=Sum("quantity")))
-    serving = pool_map.assign([(r["block__group__tree_id"], r["block__group__lft"], r["block__group__rght"], i)
-                               for i, r in enumerate(devices)])
-    for i, r in enumerate(devices):
-        if serving[i] is not None:
-            capacity[serving[i]][r["feature_id"]] += r["total"]
-
-    grant_tree_q = Q(grant__group__tree_id__in=trees) if trees else Q()
-    grants = list(GrantFeature.objects.filter(grant_tree_q, grant__suspended_at__isnull=True)
-                  .values("grant__group__tree_id", "grant__group__lft", "grant__group__rght", "feature_id")
-                  .annotate(total=Sum("quantity")))
-    serving = pool_map.assign([(r["grant__group__tree_id"], r["grant__group__lft"], r["grant__group__rght"], i)
-                               for i, r in enumerate(grants)])
-    for i, r in enumerate(grants):
-        if serving[i] is not None:
-            used[serving[i]][r["feature_id"]] += r["total"]
-
-    rows = []
-    order = {pk: (t, lft, r) for t, lft, r, pk in restricted}
-    pool_owner = pool_map.assign([(*order[pk], pk) for pk in shown if pk in order], strict=True)
-    for pk in sorted(shown, key=lambda p: order.get(p, (0, 0, 0))):
-        for f in features:
-            rows.append(UsageRow(pk, shown[pk], kinds[pk], f.code, capacity[pk][f.pk], held[pk][f.pk], used[pk][f.pk],
-                                 pool_owner.get(pk), f.label))
-    return rows
+    and counted feature, from the stored totals, in three queries."""
+    features = counted_features(feature_codes)
+    pools = usage_pools(root=root, scope=scope, groups_filter=groups_filter).only(
+        "pk", "name", "kind", "tree_id", "lft", "rght")
+    return pool_rows(pools, on, features)
 
 
 __all__ = ["LicenseBlock", "UsageRow", "usage_rows", "USAGE_FIELDS"]

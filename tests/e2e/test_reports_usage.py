@@ -67,7 +67,7 @@ def test_dealer_sees_the_pools_of_its_scope_with_totals_and_the_same_rows_in_the
     open_report(page, live_server)
     table = page.get_by_role("table", name="License usage per group")
     expect(table.get_by_role("columnheader")).to_have_text(COLUMNS)
-    expect(page.get_by_text("6 rows")).to_be_visible()
+    expect(page.get_by_text("2 pools · 6 rows")).to_be_visible()
     assert shown(page) == DEALER_ROWS
     assert table_rows(page, "usage-table", section="tfoot") == [
         ["Total · Virtual numbers", "38", "18", "2", "18"],
@@ -94,7 +94,7 @@ def test_dealer_filters_the_report_and_the_csv_follows(dealer_page, tree, live_s
     page.get_by_label("Show").select_option(label="Pools with any use")
     page.get_by_label("Feature").select_option(label="Virtual numbers")
     filter_by(page)
-    expect(page.get_by_text("2 rows")).to_be_visible()
+    expect(page.get_by_text("2 pools", exact=True)).to_be_visible()
     assert shown(page) == [DEALER_ROWS[0], DEALER_ROWS[3]]
     assert table_rows(page, "usage-table", section="tfoot") == [["Total · Virtual numbers", "38", "18", "2", "18"]]
     expect(page.get_by_label("Feature")).to_have_value("virtual_numbers")
@@ -124,7 +124,7 @@ def test_dealer_filters_the_report_and_the_csv_follows(dealer_page, tree, live_s
     assert shown(page) == DEALER_ROWS
     page.get_by_label("Administrator (email)").fill("nobody@test.example")
     filter_by(page)
-    expect(page.get_by_text("0 rows")).to_be_visible()
+    expect(page.locator("#usage-count")).to_have_text(re.compile(r"^0 pools"))
     expect(page.get_by_role("table", name="License usage per group")).to_contain_text("No pool matches.")
     assert download_csv(page) == []
 
@@ -143,7 +143,7 @@ def test_subtree_is_picked_from_the_groups_in_scope_and_one_outside_is_refused(d
     subtree.fill(options.first.get_attribute("value"))  # picked from the list
     filter_by(page)
     expect(subtree).to_have_value(f"Site A1 #{site_a1.pk}")
-    expect(page.get_by_text("3 rows · subtree: Site A1")).to_be_visible()
+    expect(page.get_by_text("1 pool · 3 rows · subtree: Site A1")).to_be_visible()
     assert shown(page) == DEALER_ROWS[3:]
     assert as_shown(download_csv(page)) == DEALER_ROWS[3:]
 
@@ -158,7 +158,7 @@ def test_subtree_is_picked_from_the_groups_in_scope_and_one_outside_is_refused(d
     expect(subtree).to_have_accessible_description(f"{SUBTREE_HELP} That group is not in your scope.")
     expect(subtree).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("That group is not in your scope.")).to_be_visible()
-    expect(page.get_by_text("0 rows")).to_be_visible()
+    expect(page.locator("#usage-count")).to_have_text(re.compile(r"^0 pools"))
     expect(page.get_by_role("table", name="License usage per group")).to_contain_text("No pool matches.")
     assert download_csv(page) == []
     expect(page.get_by_role("main")).not_to_contain_text("Dealer A2")
@@ -176,22 +176,22 @@ def test_fifty_rows_per_page_and_the_csv_holds_every_filtered_row(tree, person, 
     person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example")
     page = browser_login(operator)
     open_report(page, live_server)
-    expect(page.get_by_text("78 rows")).to_be_visible()  # 26 pools, 3 counted features each
+    expect(page.get_by_text("26 pools · 78 rows")).to_be_visible()  # 3 counted features each
 
     page.get_by_label("Administrator (email)").fill("ca@test.example")
     filter_by(page)
-    expect(page.get_by_text("75 rows")).to_be_visible()
+    expect(page.get_by_text("25 pools · 75 rows")).to_be_visible()
     pager = page.get_by_role("navigation", name="Pages")
     expect(pager).to_contain_text("Page 1 of 2")
     first = shown(page)
-    assert len(first) == 50
+    assert len(first) == 48  # 16 pools a page, 3 rows each
     assert table_rows(page, "usage-table", section="tfoot")[0] == ["Total · Virtual numbers", "178", "68", "2", "108"]
 
     pager.get_by_role("link", name="Next").click()
     expect(pager).to_contain_text("Page 2 of 2")
     expect(page.get_by_label("Administrator (email)")).to_have_value("ca@test.example")
     second = shown(page)
-    assert len(second) == 25
+    assert len(second) == 27  # the other 9 pools
     assert not {r[0] for r in first + second} & {"Company B", "Site B"}
 
     rows = download_csv(page)
