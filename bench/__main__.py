@@ -43,9 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sweep-groups", type=int, default=4000,
                         help="restricted groups holding the sweeps' blocks, each with its administrator "
                              "(default 4000)")
-    parser.add_argument("--sweep-residents", type=int, default=0,
-                        help="residents with a grant (without quantities) in each sweep pool's apartment "
-                             "(default 0); with 1 or more the expiry sweep reads each pool's timeline")
+    parser.add_argument("--sweep-residents", type=int, default=1,
+                        help="residents with a grant of one virtual number in each sweep pool's apartment, served "
+                             "by a device's Basic block there (default 1); 0 for none")
     parser.add_argument("--sweep-budget", type=float, default=50.0,
                         help="seconds a timed run of a sweep may take before it is stopped and reported as over "
                              "budget, with an estimate at the rate reached; its tracemalloc run gets half as much; "

@@ -39,9 +39,19 @@ from django.utils import timezone
 from groups import services as group_services
 from groups.models import Group, Membership, Role, User
 from groups.services import GenerationPlan
-from licenses import pools, services
+from licenses import pools, services, totals
 from licenses.expiry import expire_licenses
-from licenses.models import BlockKind, Grant, LicenseBlock, PoolSettings, Recurrence
+from licenses.models import (
+    BlockFeature,
+    BlockKind,
+    Device,
+    Feature,
+    Grant,
+    GrantFeature,
+    LicenseBlock,
+    PoolSettings,
+    Recurrence,
+)
 from licenses.services import BlockInput, SettingsInput
 from notifications.models import Notification, ReminderLedger
 from notifications.services import recipients_for, send_license_reminders
@@ -176,9 +186,9 @@ def _insert_blocks(rows: list[tuple]) -> None:
 def build(operator: User, *, blocks: int, groups: int, residents: int, tag: str, report: Report) -> SweepData:
     """The company through the services; settings, administrators, residents and blocks in bulk.
 
-    residents: residents with a grant in each pool's apartment. A grant without quantities
-    is never suspended, but it makes the expiry sweep read the pool (suspend_to_fit skips a
-    pool that serves no active grant).
+    residents: residents in each pool's apartment, each with a grant of one virtual number
+    served by a device's Basic block in the pool (no end): the expiry sweep must find, from the
+    pools' totals, that they still fit when the pool's blocks expire.
     """
     today = services.today()
     start = time.perf_counter()
@@ -220,6 +230,7 @@ def build(operator: User, *, blocks: int, groups: int, residents: int, tag: str,
             Membership.objects.bulk_create([Membership(user_id=u.pk, group_id=pk, role=Role.SITE_ADMIN)
                                             for u, pk in zip(users, ids, strict=True)])
         if residents:
+            vn = Feature.objects.get(code="virtual_numbers").pk
             apartments = list(Group.objects.filter(tree_id=company.tree_id, kind=Group.Kind.APARTMENT)
                               .order_by("lft").values_list("pk", flat=True))
             homes = [pk for pk in apartments for _r in range(residents)]
@@ -231,8 +242,27 @@ def build(operator: User, *, blocks: int, groups: int, residents: int, tag: str,
                      for n in range(chunk, chunk + len(part))])
                 Membership.objects.bulk_create([Membership(user_id=u.pk, group_id=pk, role=Role.RESIDENT)
                                                 for u, pk in zip(users, part, strict=True)])
-                Grant.objects.bulk_create([Grant(group_id=pk, user_id=u.pk, granted_at=granted)
-                                           for u, pk in zip(users, part, strict=True)])
+                grants = Grant.objects.bulk_create([Grant(group_id=pk, user_id=u.pk, granted_at=granted)
+                                                    for u, pk in zip(users, part, strict=True)])
+                GrantFeature.objects.bulk_create([GrantFeature(grant_id=g.pk, feature_id=vn, quantity=1)
+                                                  for g in grants])
+            # Each pool serves its residents from a device's Basic block (no end), so they fit
+            # and use something real; the totals the services would have kept are added.
+            devices = Device.objects.bulk_create([Device(group_id=pk, serial_number=f"SWEEP-{tag}-{pk}",
+                                                         model="AV-03") for pk in group_ids], batch_size=BATCH)
+            device_blocks = LicenseBlock.objects.bulk_create(
+                [LicenseBlock(group_id=d.group_id, kind=BlockKind.BASIC, valid_from=today - timedelta(days=500),
+                              valid_until=None, device_id=d.pk, note="Sweeps device") for d in devices],
+                batch_size=BATCH)
+            BlockFeature.objects.bulk_create([BlockFeature(block_id=b.pk, feature_id=vn, quantity=residents)
+                                              for b in device_blocks], batch_size=BATCH)
+            changes = totals.Changes()
+            for b in device_blocks:
+                changes.spans([(b.valid_from, None, {vn: residents})], pool_id=b.group_id,
+                              column=totals.CAPACITY, sign=+1)
+                changes.devices[b.group_id] += 1
+                changes.residents[(b.group_id, vn)] += residents  # one apartment a pool, `residents` in it
+            changes.apply()
     # Block i (0 <= i < blocks) is in group i * groups // blocks and, not due, ends on one of
     # 700 days from today + 20 on; its next reminder is 14 days before (next_reminder_for).
     # Plain INSERTs of the columns that matter, 10,000 a transaction: bulk_create builds

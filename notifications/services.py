@@ -20,7 +20,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from groups.chain import chain_ids
+from groups.chain import chains
 from groups.models import ADMIN_ROLES, Group, Membership, User
 from licenses import schedule
 from licenses import services as license_services
@@ -56,17 +56,28 @@ class SweepResult:
 def recipients_for(group: Group) -> list[User]:
     """The administrators of the group, or of its nearest ancestor that has some; with none up the
     tree, the server administrators. A due reminder is never skipped for want of a recipient."""
-    memberships = list(
-        Membership.objects.filter(role__in=list(ADMIN_ROLES), group_id__in=chain_ids(group.pk), user__is_active=True).select_related("user", "group").order_by("-group__level", "user__email")
-    )
-    if not memberships:
-        return list(User.objects.filter(is_superuser=True, is_active=True).order_by("email"))
-    deepest = memberships[0].group.level
-    seen, out = set(), []
-    for m in memberships:
-        if m.group.level == deepest and m.user_id not in seen:
-            seen.add(m.user_id)
-            out.append(m.user)
+    return recipients_by_group([group.pk])[group.pk]
+
+
+def recipients_by_group(group_ids) -> dict[int, list[User]]:
+    """recipients_for of many groups at once: their chains in one query, the administrators
+    along them in another (and the server administrators once, if some group needs them)."""
+    chain_of = chains(group_ids)
+    admins: dict[int, list[User]] = defaultdict(list)
+    on_chains = {g for chain in chain_of.values() for g in chain}
+    for m in (Membership.objects.filter(role__in=list(ADMIN_ROLES), group_id__in=on_chains, user__is_active=True)
+              .select_related("user").order_by("user__email")):
+        if all(u.pk != m.user_id for u in admins[m.group_id]):
+            admins[m.group_id].append(m.user)
+    out: dict[int, list[User]] = {}
+    superusers: list[User] | None = None
+    for group_id in group_ids:
+        nearest = next((admins[g] for g in chain_of.get(group_id, []) if admins.get(g)), None)
+        if nearest is None:
+            if superusers is None:
+                superusers = list(User.objects.filter(is_superuser=True, is_active=True).order_by("email"))
+            nearest = superusers
+        out[group_id] = nearest
     return out
 
 
@@ -107,6 +118,7 @@ class _Batch:
         self.connection = get_connection(fail_silently=False)  # opened at the first mail, closed by finish()
         self.notified: list[int] = []  # blocks whose administrators heard about them
         self.advance: list[tuple[LicenseBlock, PoolSettings]] = []  # groups whose every mail went out
+        self.recipients: dict[int, list[User]] = {}  # group id -> who hears about its blocks
 
     def send(self, message) -> None:
         """Send over the batch's connection; a failure closes it, so the next mail opens a new one."""
@@ -140,6 +152,7 @@ def send_license_reminders(*, on: date, dry_run: bool = False, batch: int = BATC
             by_group[block.group_id].append(block)
         settings_by_group = {s.group_id: s for s in PoolSettings.objects.filter(group_id__in=list(by_group))}
         work = _Batch(renderer, on)
+        work.recipients = recipients_by_group(list(by_group))
         try:  # one SMTP connection for the batch
             for group_blocks in by_group.values():
                 group = group_blocks[0].group
@@ -164,7 +177,7 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
             due[latest[1]].append((block, latest[0]))
     if not due:
         return True
-    recipients = recipients_for(group)
+    recipients = work.recipients[group.pk]
     if not recipients:
         for kind, items in due.items():
             for block, day in items:
