@@ -151,27 +151,20 @@ def _rebalance(on: date) -> list[ExpiryAction]:
         restricted_q(), pk__in=LicenseBlock.objects.filter(
             valid_from__gt=on - timedelta(days=CATCH_UP_DAYS), valid_from__lte=on, device__isnull=True)
         .values("group_id"), parent__isnull=False).values_list("parent_id", flat=True).distinct())
-    owners: dict[int, Group] = {}
-    for parent in Group.objects.filter(pk__in=list(parents)).order_by("pk"):
-        owner = pools.serving_pool(parent)
-        if owner is not None:
-            owners.setdefault(owner.pk, owner)
-    for owner in owners.values():
+    owner_ids = {pk for pk in pools.serving_pools(list(parents)).values() if pk is not None}
+    for owner in Group.objects.filter(pk__in=owner_ids).order_by("pk"):
         with transaction.atomic():
             lock_tree(owner.tree_id, shared=True)
             lock_pools([owner.pk])
             for grant in suspend_to_fit(pool=owner, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("suspended", None, grant.group_id, on,
                                             f"grant {grant.pk} of {grant.user.email}"))
-    served = Grant.objects.filter(suspended_at__isnull=False).values_list("group_id", flat=True).distinct()
-    seen: set[int] = set()
-    for group in Group.objects.filter(pk__in=list(served)).order_by("pk"):
+    # Every pool serving a suspended grant (found for all of them at once) offers them back.
+    homes = list(Grant.objects.filter(suspended_at__isnull=False).values_list("group_id", flat=True).distinct())
+    serving_ids = {pk for pk in pools.serving_pools(homes).values() if pk is not None}
+    for pool in Group.objects.filter(pk__in=serving_ids).order_by("pk"):
         with transaction.atomic():
-            lock_tree(group.tree_id, shared=True)
-            pool = pools.serving_pool(group)
-            if pool is None or pool.pk in seen:
-                continue
-            seen.add(pool.pk)
+            lock_tree(pool.tree_id, shared=True)
             lock_pools([pool.pk])
             for grant in restore_grants(pool=pool, on=on, actor=SYSTEM):
                 actions.append(ExpiryAction("restored", None, grant.group_id, on,

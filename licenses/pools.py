@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 
-from groups.chain import chain_ids
+from groups.chain import chain_ids, chains
 from groups.models import Group
 
 from .models import (
@@ -33,6 +33,15 @@ def restricted_q(prefix: str = "") -> Q:
 def serving_pool(group: Group) -> Group | None:
     """The pool that serves `group`: itself if restricted, else its parent's; None = unlimited."""
     return Group.objects.filter(restricted_q(), pk__in=chain_ids(group.pk)).order_by("-level").first()
+
+
+def serving_pools(group_ids) -> dict[int, int | None]:
+    """serving_pool's id for many groups at once: their chains in one query, the restricted ones
+    among them in another."""
+    chain_of = chains(group_ids)
+    on_chains = {g for chain in chain_of.values() for g in chain}
+    restricted = set(Group.objects.filter(restricted_q(), pk__in=on_chains).values_list("pk", flat=True))
+    return {gid: next((g for g in chain_of.get(gid, []) if g in restricted), None) for gid in group_ids}
 
 
 def pool_owner(group: Group) -> Group | None:
