@@ -84,6 +84,9 @@ def run(args: argparse.Namespace, choice: DatabaseChoice) -> None:
         ("child pool licenses", f"/licenses/groups/{child.pk}/", ""),
     ], repeat=args.repeat, budget=args.budget, report=report, section="pages+")
 
+    _section(f"look-ups up the tree, from its last apartment (in tree order) of {args.groups:,} groups")
+    tree.time_lookups(bench, setup.pool, repeat=args.repeat, budget=args.budget, report=report)
+
     _section("the pool check: a save, the status, a grant and the Licenses page of the dealer's pool")
     one = pool.time_pool_check(bench, setup, repeat=args.repeat, budget=args.budget, report=report, client=client)
 

@@ -230,3 +230,30 @@ def time_pages(client: Client, pages: list[tuple[str, str, str]], *, repeat: int
             print(f"      !! {url} answered {status}", flush=True)
         samples.append(sample)
     return samples
+
+
+def time_lookups(bench: Company, pool: Group, *, repeat: int, budget: float | None, report: Report) -> None:
+    """pool_owner, recipients and the timeline of the pool, for the group with the most groups to
+    its left: O(depth) (the parent chain and the pool's stored totals), not O(groups to the left)."""
+    from licenses import pools, services
+    from licenses.models import PoolChangePoint
+    from notifications.services import recipients_for
+
+    last = Group.objects.filter(tree_id=bench.company.tree_id, kind=Group.Kind.APARTMENT).order_by("-lft").first()
+    last_pool = (Group.objects.filter(tree_id=bench.company.tree_id, kind=Group.Kind.APARTMENT,
+                                      license_settings__restricted=True).order_by("-lft").first())
+    left = Group.objects.filter(tree_id=last.tree_id, lft__lt=last.lft).count()
+    today = services.today()
+    for name, call in (("pools.pool_owner(last apartment)", lambda _i: pools.pool_owner(last)),
+                       ("pools.serving_pool(last apartment)", lambda _i: pools.serving_pool(last)),
+                       ("recipients_for(last apartment)", lambda _i: recipients_for(last)),
+                       ("pools.timeline(last restricted apartment's pool, today)",
+                        lambda _i: pools.timeline(last_pool, today))):
+        sample = measure(call, repeat=max(repeat, 5), budget=budget)
+        report.add_sample("lookups", name, sample, note=f"depth {last.level}; {left:,} groups to its left")
+        report.time_target(f"{name} in a tree of {left + 1:,}+ groups", sample, 0.002)
+    # The biggest pool's timeline follows the days its blocks start and end on, not its size.
+    points = PoolChangePoint.objects.filter(pool=pool, day__gt=today).count()
+    sample = measure(lambda _i: pools.timeline(pool, today), repeat=max(repeat, 5), budget=budget)
+    report.add_sample("lookups", "pools.timeline(the dealer's pool, today)", sample,
+                      note=f"{points:,} change points after today (a row per feature and day a block ends or starts)")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from groups.chain import chain_ids, chains
@@ -174,9 +175,20 @@ class Timeline:
 
 
 def timeline(pool: Group, today: date) -> Timeline:
-    """The pool's timeline from its stored totals (licenses.totals): two small reads, whatever
-    the number of blocks, sub-groups and residents below it."""
-    points = PoolChangePoint.objects.filter(pool=pool).values_list("feature_id", "day", "capacity", "carved")
+    """The pool's timeline from its stored totals (licenses.totals), whatever the number of
+    blocks, sub-groups and residents below it: what changed up to today summed by the database
+    (a row per feature), then a row per later change point (bounded by the days blocks end on)."""
+    table = connection.ops.quote_name(PoolChangePoint._meta.db_table)
+    day = connection.ops.adapt_datefield_value(today)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT feature_id, NULL, SUM(capacity), SUM(carved) FROM {table} WHERE pool_id = %s AND day <= %s "
+            f"GROUP BY feature_id UNION ALL "
+            f"SELECT feature_id, day, capacity, carved FROM {table} WHERE pool_id = %s AND day > %s",
+            [pool.pk, day, pool.pk, day])
+        rows = cursor.fetchall()
+    points = [(f, today if d is None else d if isinstance(d, date) else date.fromisoformat(d), c, k)
+              for f, d, c, k in rows]
     residents = dict(PoolUse.objects.filter(pool=pool).values_list("feature_id", "residents"))
     return Timeline.from_points(pool, today, points, residents)
 
