@@ -81,7 +81,7 @@ def start_company(*, tag: str) -> Company:
     company = group_services.group_create(parent=None, name=f"Bench Company {tag}", kind=Group.Kind.COMPANY,
                                           actor=operator)
     group_services.membership_add(group=company, user=admin, role=Role.COMPANY_ADMIN, actor=operator)
-    dealer = group_services.group_create(parent=company, name="Bench Dealer", kind=Group.Kind.CUSTOM, actor=admin)
+    dealer = group_services.group_create(parent=company, name="Bench Dealer", kind=Group.Kind.DEALER, actor=admin)
     return Company(operator=operator, admin=admin, company=company, dealer=dealer, sites=[])
 
 

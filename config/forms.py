@@ -34,9 +34,36 @@ def put_errors(exc: ValidationError | PermissionDenied, form, *, by_key: Mapping
         if field in form.fields:
             form.add_error(field, errors)
         elif by_key and key in by_key:
-            by_key[key].add_error(None, errors)
+            for error in errors:
+                by_key[key].add_error(_field_of(error, by_key[key]), error)
         else:
             form.add_error(None, errors)
+
+
+def _field_of(error: ValidationError, form) -> str | None:
+    """The field of `form` a service's error concerns, by its code: "shortfall:<feature>" is that
+    feature's quantity, "past_end" the block's end; None (the form's top) otherwise."""
+    code = getattr(error, "code", None) or ""
+    if code.startswith("shortfall:") and f"f_{code.split(':', 1)[1]}" in form.fields:
+        return f"f_{code.split(':', 1)[1]}"
+    if code == "past_end" and "valid_until" in form.fields:
+        return "valid_until"
+    return None
+
+
+def error_summary(*forms_with_names) -> list[tuple[str, str, str]]:
+    """Every error of these forms at once, for the summary at the top of a page: (where, message,
+    the id to link to). forms_with_names: (form, its name in the summary, the id of its section)."""
+    items = []
+    for form, name, section_id in forms_with_names:
+        for field, errors in form.errors.items():
+            if field == "__all__":
+                where, anchor = name, section_id
+            else:
+                bound = form[field]
+                where, anchor = f"{name} · {bound.label}" if name else str(bound.label), bound.auto_id
+            items += [(where, str(message), anchor) for message in errors]
+    return items
 
 
 def show_read_only(forms: Iterable) -> None:

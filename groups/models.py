@@ -65,6 +65,7 @@ class Group(MPTTModel):
 
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
+        DEALER = "dealer", _("Dealer")
         SITE = "site", _("Site")
         BUILDING = "building", _("Building")
         UNIT = "unit", _("Unit")

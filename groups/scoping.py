@@ -88,6 +88,18 @@ def scope_q(user: User, *, prefix: str = "", manage: bool = False, strict: bool 
     return Q(Exists(holds))
 
 
+def scope_ranges_q(user: User, *, prefix: str = "") -> Q:
+    """The same scope as scope_q, as ranges of the tree (one per group the person's tree opens at):
+    for reading many rows (a report, the dashboard), where a correlated EXISTS per row would scan
+    the groups to each row's left."""
+    if _is_server_admin(user):
+        return Q()
+    q = _NOTHING
+    for top in scope_top_groups(user):
+        q |= Q(**{f"{prefix}tree_id": top.tree_id, f"{prefix}lft__gte": top.lft, f"{prefix}rght__lte": top.rght})
+    return q
+
+
 def groups_visible_to(user: User) -> QuerySet[Group]:
     """Groups `user` may see: the subtrees where they are administrator or concierge."""
     return Group.objects.filter(scope_q(user))

@@ -197,7 +197,8 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(email)s added.") % {"email": form.cleaned_data["email"]})
             return redirect("groups:members", pk=group.pk)
     return render(request, "groups/members.html",
-                  {"form": form, "group": group, "members": selectors.group_members(group=group)})
+                  {"form": form, "group": group, "members": selectors.group_members(group=group),
+                   "crumbs": selectors.breadcrumbs(user=request.user, group=group)})
 
 
 @login_required

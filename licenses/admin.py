@@ -95,7 +95,7 @@ class BlockInline(ScopedChoices, admin.StackedInline):
     readonly_fields = ["last_notified_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(device__isnull=True).prefetch_related("quantities")
+        return super().get_queryset(request).own().prefetch_related("quantities")
 
     def get_formset(self, request, obj=None, **kwargs):
         form = BlockInlineForm

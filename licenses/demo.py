@@ -86,7 +86,7 @@ def seed_demo(*, today: date | None = None) -> tuple[bool, list[Login]]:
             blocks=[_plus("root", today, year, *pool, switches=ALL_SWITCHES, note="Annual Plus")])
         made = {}
         for dealer_name, dealer_admin, sites in dealers:
-            dealer = _child(root, dealer_name, Group.Kind.CUSTOM, admin)
+            dealer = _child(root, dealer_name, Group.Kind.DEALER, admin)
             if dealer_admin:
                 groups.membership_add(group=dealer, user=dealer_admin, role=Role.SITE_ADMIN, actor=admin)
             services.licenses_save(

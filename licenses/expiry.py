@@ -149,7 +149,7 @@ def _rebalance(on: date) -> list[ExpiryAction]:
     # Siblings share that pool, so it is found once per parent and checked once per pool.
     parents = (Group.objects.filter(
         restricted_q(), pk__in=LicenseBlock.objects.filter(
-            valid_from__gt=on - timedelta(days=CATCH_UP_DAYS), valid_from__lte=on, device__isnull=True)
+            valid_from__gt=on - timedelta(days=CATCH_UP_DAYS), valid_from__lte=on).own()
         .values("group_id"), parent__isnull=False).values_list("parent_id", flat=True).distinct())
     owner_ids = {pk for pk in pools.serving_pools(list(parents)).values() if pk is not None}
     for owner in Group.objects.filter(pk__in=owner_ids).order_by("pk"):

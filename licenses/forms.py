@@ -116,10 +116,13 @@ class BaseBlockFormSet(BaseFormSet):
             initial.append(row)
         return initial
 
-    def to_inputs(self) -> tuple[list[BlockInput], list[int]]:
-        """(blocks changed or added, ids of the saved blocks to remove)."""
+    def to_inputs(self, *, valid_only: bool = False) -> tuple[list[BlockInput], list[int]]:
+        """(blocks changed or added, ids of the saved blocks to remove); valid_only: leave out the
+        cards that have errors of their own (to check the rest against the pools in the same round)."""
         blocks, delete_ids = [], []
         for form in self.forms:
+            if valid_only and form.errors:
+                continue
             if self.can_delete and self._should_delete_form(form):
                 if form.cleaned_data.get("id"):
                     delete_ids.append(form.cleaned_data["id"])

@@ -5,17 +5,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from groups.models import ADMIN_ROLES, Group, Membership, User
-from groups.scoping import scope_q, scope_top_groups
+from groups.scoping import scope_ranges_q, scope_top_groups
 
 from . import pools
 from .models import Feature, LicenseBlock, PoolChangePoint, PoolUse, state_annotation
 from .reports import (
-    CHUNK,
     UsageRow,
     counted_features,
+    pool_numbers,
     pool_rows,
     usage_pools,
     usage_rows,
@@ -24,15 +24,10 @@ from .reports import (
 
 
 def scope_ranges(user: User, subtree: Group | None = None) -> Q | None:
-    """The person's scope as ranges of the tree (one per top group; None: everything)."""
+    """The person's scope as ranges of the tree (None: everything), or a subtree of it."""
     if subtree is not None:  # already checked to be visible
         return Q(tree_id=subtree.tree_id, lft__gte=subtree.lft, rght__lte=subtree.rght)
-    if user.is_superuser:
-        return None
-    q = Q(pk__in=[])
-    for top in scope_top_groups(user):
-        q |= Q(tree_id=top.tree_id, lft__gte=top.lft, rght__lte=top.rght)
-    return q
+    return None if user.is_superuser else scope_ranges_q(user)
 
 
 def scoped_usage_rows(*, user: User, on: date, subtree: Group | None = None, **filters) -> list[UsageRow]:
@@ -53,13 +48,9 @@ class Usage:
         rows = pool_rows(pools, self.on, self.features)
         return [r for r in rows if r.held or r.used] if self.only_in_use else rows
 
-    def all_rows(self):
-        """Every row, a thousand pools at a time (the CSV)."""
-        for at in range(0, 10**12, CHUNK):
-            chunk = list(self.pools[at:at + CHUNK])
-            if not chunk:
-                return
-            yield from self.rows(chunk)
+    def all_rows(self) -> list[UsageRow]:
+        """Every row (the CSV): the pools and their totals in three queries."""
+        return self.rows(self.pools)
 
     def totals(self) -> "dict[str, Totals]":
         return {label: Totals(*numbers) for label, numbers in usage_totals(self.pools, self.on, self.features).items()}
@@ -112,7 +103,7 @@ def totals_by_feature(rows: list[UsageRow]) -> dict[str, Totals]:
 
 def validity(*, user: User, on: date, date_field: str = "valid_until", date_op: str = "", day: date | None = None,
              state: str = "", kind: str = "", group: str = "") -> QuerySet[LicenseBlock]:
-    qs = (LicenseBlock.objects.filter(scope_q(user, prefix="group__"), device__isnull=True)
+    qs = (LicenseBlock.objects.filter(scope_ranges_q(user, prefix="group__")).own()
           .select_related("group").annotate(state=state_annotation(on)))
     if date_op and day and date_field in ("valid_until", "valid_from"):
         lookup = {"eq": "", "lt": "__lt", "gt": "__gt"}[date_op]
@@ -153,10 +144,19 @@ class Dashboard:
 
 def dashboard(*, user: User, on: date) -> Dashboard:
     board = Dashboard(threshold=settings.DASHBOARD_USAGE_THRESHOLD)
-    rows = scoped_usage_rows(user=user, on=on)
-    visible_pools = {r.group_id for r in rows}
+    features = counted_features()
+    numbers = pool_numbers(usage_pools(scope=scope_ranges(user)), on, features)
+    owners = numbers.owners
+    visible_pools = set(owners)
+    threshold = board.threshold
+
+    def nearly_used_up(_pk, _fid, limit, held, used) -> bool:
+        return bool(limit) and 100 * (held + used) >= (threshold - 0.5) * limit
+
     # The highest pools in scope: their capacity is what the person has; use is what they hand out.
-    top = [r for r in rows if r.owner_id not in visible_pools]
+    tops = {pk for pk, owner in owners.items() if owner is None}
+    top = numbers.rows(features, keep=lambda pk, *_rest: pk in tops)
+    exhausted = numbers.rows(features, keep=nearly_used_up)
     # Where the top of one's scope shares a pool from above (a site in its dealer's pool), that
     # pool is what limits them, as the group's Licenses page says: count it (a query or two per
     # group one holds a role in, never per row).
@@ -165,27 +165,27 @@ def dashboard(*, user: User, on: date) -> Dashboard:
         if pool is not None and pool.pk not in visible_pools:
             shared = usage_rows(root=pool, on=on, groups_filter=Q(pk=pool.pk))
             top += shared
-            rows += shared
+            exhausted += [r for r in shared if r.percent_used is not None and r.percent_used >= threshold]
             visible_pools.add(pool.pk)
-    labels = {f.code: f.label for f in Feature.objects.filter(kind=Feature.Kind.COUNTED)}
-    per_feature: dict[str, FeatureUse] = {code: FeatureUse(code, label, 0, 0) for code, label in labels.items()}
+    per_feature: dict[str, FeatureUse] = {f.code: FeatureUse(f.code, f.label, 0, 0) for f in features}
     for r in top:
         use = per_feature[r.feature]
         use.capacity += r.limit
         use.used += r.held + r.used
     board.features = list(per_feature.values())
-    board.unlimited = not rows
+    board.unlimited = not visible_pools
     board.nearly_exhausted = sorted(
-        (r for r in rows if r.percent_used is not None and r.percent_used >= board.threshold),
+        (r for r in exhausted if r.percent_used is not None and r.percent_used >= threshold),
         key=lambda r: -(r.percent_used or 0))[:20]
     horizon = on + timedelta(days=90)
-    ending = (LicenseBlock.objects.filter(scope_q(user, prefix="group__"), device__isnull=True,
-                                          valid_until__gte=on, valid_until__lte=horizon)
+    ending = (LicenseBlock.objects.filter(scope_ranges_q(user, prefix="group__"),
+                                          valid_until__gte=on, valid_until__lte=horizon).own()
               .select_related("group").order_by("valid_until", "pk"))
     weeks: dict[date, int] = {on + timedelta(days=7 * i): 0 for i in range(13)}
-    for valid_until in ending.values_list("valid_until", flat=True):
+    for valid_until, n in ending.order_by().values("valid_until").annotate(n=Count("pk")).values_list(
+            "valid_until", "n"):
         week = on + timedelta(days=7 * ((valid_until - on).days // 7))
-        weeks[week] = weeks.get(week, 0) + 1
+        weeks[week] = weeks.get(week, 0) + n
     board.expiry_weeks = sorted(weeks.items())
     board.expiring = list(ending[:20])
     return board

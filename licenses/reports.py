@@ -6,18 +6,16 @@ what its residents' active grants take (today's: grants have no dates). check_in
 bench's hand-written SQL floor derive the same numbers from the rows.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cached_property
 
 from django.db.models import Q, QuerySet, Sum
 
 from groups.models import Group
 
 from .models import Feature, LicenseBlock, PoolChangePoint, PoolUse
-
-CHUNK = 2000  # pools a CSV reads at a time
 
 USAGE_FIELDS = ["group_id", "group", "kind", "feature", "feature_name", "limit", "held", "used", "available"]
 
@@ -100,34 +98,63 @@ def counted_features(feature_codes: list[str] | None = None) -> list[Feature]:
     return [f for f in features if f.code in feature_codes] if feature_codes else features
 
 
-def pool_rows(pools: Iterable[Group] | QuerySet[Group], on: date, features: list[Feature]) -> list[UsageRow]:
-    """The rows of these pools (in their order) from the stored totals (licenses.totals): three
-    queries for any number of pools (a page of them, or a whole query of them). owner_id is the
-    nearest of these pools strictly above."""
+POOL_COLUMNS = ("pk", "name", "kind", "tree_id", "lft", "rght")
+
+
+@dataclass
+class PoolNumbers:
+    """Pools (pk, name, kind, tree_id, lft, rght) in order and their (pool, feature) numbers."""
+
+    pools: list[tuple]
+    limit: dict[tuple[int, int], int]
+    held: dict[tuple[int, int], int]
+    used: dict[tuple[int, int], int]
+
+    @cached_property
+    def owners(self) -> dict[int, int | None]:
+        """Each pool's nearest pool strictly above it, among these pools."""
+        intervals = [(t, lft, rght, pk) for pk, _n, _k, t, lft, rght in self.pools]
+        return PoolMap(intervals).assign(intervals, strict=True)
+
+    def rows(self, features: list[Feature], keep=None) -> list[UsageRow]:
+        """UsageRows in order; keep(pool id, feature id, limit, held, used) chooses which."""
+        owners = self.owners
+        labels = [(f.pk, f.code, f.label) for f in features]
+        out = []
+        for pk, name, kind, _t, _l, _r in self.pools:
+            for fid, code, label in labels:
+                numbers = (self.limit.get((pk, fid), 0), self.held.get((pk, fid), 0), self.used.get((pk, fid), 0))
+                if keep is None or keep(pk, fid, *numbers):
+                    out.append(UsageRow(pk, name, kind, code, *numbers, owners.get(pk), label))
+        return out
+
+
+def pool_numbers(pools: Iterable[Group] | QuerySet[Group], on: date, features: list[Feature]) -> PoolNumbers:
+    """The pools' limit, held and used per feature on `on`, from the stored totals
+    (licenses.totals): three queries for any number of pools (a page of them, or a query)."""
     if isinstance(pools, QuerySet):
         which = {"pool_id__in": pools.values("pk")}
-        pools = list(pools)
+        pools = list(pools.values_list(*POOL_COLUMNS))
     else:
-        pools = list(pools)
-        which = {"pool_id__in": [p.pk for p in pools]}
+        pools = [(p.pk, p.name, p.kind, p.tree_id, p.lft, p.rght) for p in pools]
+        which = {"pool_id__in": [p[0] for p in pools]}
+    numbers = PoolNumbers(pools, {}, {}, {})
     if not pools:
-        return []
+        return numbers
     wanted = [f.pk for f in features]
-    limit: dict[tuple[int, int], int] = defaultdict(int)
-    held: dict[tuple[int, int], int] = defaultdict(int)
-    used: dict[tuple[int, int], int] = defaultdict(int)
     for pool_id, feature_id, capacity, carved in (
             PoolChangePoint.objects.filter(**which, day__lte=on, feature_id__in=wanted).values("pool_id", "feature_id")
             .annotate(c=Sum("capacity"), k=Sum("carved")).values_list("pool_id", "feature_id", "c", "k")):
-        limit[(pool_id, feature_id)], held[(pool_id, feature_id)] = capacity or 0, carved or 0
+        numbers.limit[(pool_id, feature_id)], numbers.held[(pool_id, feature_id)] = capacity or 0, carved or 0
     for pool_id, feature_id, residents in PoolUse.objects.filter(**which, feature_id__in=wanted).values_list(
             "pool_id", "feature_id", "residents"):
-        used[(pool_id, feature_id)] = residents
-    owners = PoolMap([(p.tree_id, p.lft, p.rght, p.pk) for p in pools]).assign(
-        [(p.tree_id, p.lft, p.rght, p.pk) for p in pools], strict=True)
-    return [UsageRow(p.pk, p.name, p.kind, f.code, limit[(p.pk, f.pk)], held[(p.pk, f.pk)], used[(p.pk, f.pk)],
-                     owners.get(p.pk), f.label)
-            for p in pools for f in features]
+        numbers.used[(pool_id, feature_id)] = residents
+    return numbers
+
+
+def pool_rows(pools: Iterable[Group] | QuerySet[Group], on: date, features: list[Feature]) -> list[UsageRow]:
+    """The rows of these pools, in their order (owner_id: the nearest of them strictly above)."""
+    return pool_numbers(pools, on, features).rows(features)
 
 
 def usage_totals(pools: QuerySet[Group], on: date, features: list[Feature]) -> dict[str, tuple[int, int, int]]:
@@ -149,9 +176,7 @@ def usage_rows(*, root: Group | None, on: date, scope: Q | None = None, groups_f
     """One row per restricted group (in `root`'s subtree, in `scope`, matching `groups_filter`)
     and counted feature, from the stored totals, in three queries."""
     features = counted_features(feature_codes)
-    pools = usage_pools(root=root, scope=scope, groups_filter=groups_filter).only(
-        "pk", "name", "kind", "tree_id", "lft", "rght")
-    return pool_rows(pools, on, features)
+    return pool_rows(usage_pools(root=root, scope=scope, groups_filter=groups_filter), on, features)
 
 
 __all__ = ["LicenseBlock", "UsageRow", "usage_rows", "USAGE_FIELDS"]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy
 
 from groups.models import Group, Role, User
 
@@ -75,7 +76,7 @@ def block_rows(blocks: list[LicenseBlock], on: date, feature_list: list[Feature]
 def group_blocks(group: Group) -> list[LicenseBlock]:
     """The group's own (not device) blocks with their quantities, in two queries."""
     return list(
-        LicenseBlock.objects.filter(group=group, device__isnull=True)
+        LicenseBlock.objects.filter(group=group).own()
         .prefetch_related(Prefetch("quantities", queryset=BlockFeature.objects.all()))
         .order_by("valid_from", "pk")
     )
@@ -134,9 +135,48 @@ def apartment_residents(*, group: Group) -> list[ResidentRow]:
     return rows
 
 
-def user_grants(user: User) -> list[Grant]:
-    return list(
+@dataclass
+class MyGrant:
+    """A resident's grant as My licenses shows it: where, what, and until when."""
+
+    grant: Grant
+    building: Group | None
+    pool: Group | None  # None: not limited by any pool
+    valid_until: date | None  # the last day the pool has licenses, None: no end (or no pool)
+
+
+FEATURE_HELP = {
+    "virtual_numbers": gettext_lazy("a phone number the intercom calls"),
+    "mobile_apps": gettext_lazy("the intercom app on a phone"),
+    "ukey2_keys": gettext_lazy("a UKEY2 key that opens the door"),
+    "remote_door_opening": gettext_lazy("open the door from the app"),
+    "guest_access": gettext_lazy("let guests in with a code"),
+    "elevators": gettext_lazy("call the lift from the app"),
+}
+
+
+def user_grants(user: User, on: date | None = None) -> list[MyGrant]:
+    """The person's grants with their building and the validity of the pool that serves them
+    (a handful of queries per grant at most: a resident has few)."""
+    from groups.chain import chains
+
+    from .services import today
+
+    on = on or today()
+    grants = list(
         Grant.objects.filter(user=user).select_related("group")
         .prefetch_related(Prefetch("quantities", queryset=GrantFeature.objects.select_related("feature")))
         .order_by("group__name")
     )
+    homes = [g.group_id for g in grants]
+    chain_of = chains(homes)
+    by_id = Group.objects.in_bulk({pk for chain in chain_of.values() for pk in chain})
+    serving = pools.serving_pools(homes)
+    ends = {pk: pools.timeline(by_id[pk], on).last_day() for pk in set(serving.values()) if pk is not None}
+    out = []
+    for grant in grants:
+        chain = [by_id[pk] for pk in chain_of.get(grant.group_id, []) if pk in by_id]
+        building = next((g for g in chain if g.kind == Group.Kind.BUILDING), None)
+        pool_id = serving.get(grant.group_id)
+        out.append(MyGrant(grant, building, by_id.get(pool_id) if pool_id else None, ends.get(pool_id)))
+    return out

@@ -30,6 +30,7 @@ from .models import (
     PoolChangePoint,
     PoolDevices,
     PoolUse,
+    exclude_devices,
 )
 
 CAPACITY, CARVED = 0, 1
@@ -124,8 +125,8 @@ def _table(model) -> str:
 def own_spans(group_id: int) -> list[Span]:
     """The group's own blocks (not devices'), with their quantities, in one query."""
     spans: dict[int, Span] = {}
-    for block_id, valid_from, valid_until, feature_id, quantity in BlockFeature.objects.filter(
-            block__group_id=group_id, block__device__isnull=True, quantity__gt=0).values_list(
+    for block_id, valid_from, valid_until, feature_id, quantity in exclude_devices(BlockFeature.objects.filter(
+            block__group_id=group_id, quantity__gt=0), "block__device").values_list(
             "block_id", "block__valid_from", "block__valid_until", "feature_id", "quantity"):
         spans.setdefault(block_id, (valid_from, valid_until, {}))[2][feature_id] = quantity
     return list(spans.values())

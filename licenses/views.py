@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.forms import put_errors, show_read_only
+from config.forms import error_summary, put_errors, show_read_only
 from groups.scoping import (
     can_edit_licenses,
     can_manage,
@@ -53,17 +53,29 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _saved_message(result))
                 return redirect("licenses:group_licenses", pk=group.pk)
+        elif settings_form.is_valid():
+            # All of the form's errors in one round: the cards without errors of their own are
+            # checked against the pools too (a preview: nothing is saved).
+            blocks, delete_ids = formset.to_inputs(valid_only=True)
+            try:
+                services.licenses_save(group=group, settings=settings_form.to_input(), blocks=blocks,
+                                       delete_ids=delete_ids, confirm_suspend=True, actor=request.user, preview=True)
+            except ValidationError as exc:
+                put_errors(exc, settings_form, by_key={f.prefix: f for f in formset.forms})
     else:
         settings_form = SettingsForm(initial=settings_initial)
         formset = BlockFormSet(initial=initial, prefix="blocks", form_kwargs=form_kwargs)
     if not editable:
         show_read_only([settings_form, *formset.forms])
+    summary = error_summary((settings_form, _("Pool"), "settings-h"), *[
+        (form, _("License block %(n)s") % {"n": n}, f"card-{form.prefix}") for n, form in enumerate(formset.forms, 1)])
+    summary += [(_("License blocks"), str(e), "blocks-h") for e in formset.non_form_errors()]
     rows_by_id = {row.block.pk: row for row in status.blocks}
     cards = [(form, rows_by_id.get(form.initial.get("id"))) for form in formset.forms]
     return render(request, "licenses/group_licenses.html", {
         "group": group, "status": status, "settings_form": settings_form, "formset": formset, "cards": cards,
         "editable": editable, "crumbs": breadcrumbs(user=request.user, group=group), "today": on,
-        "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches,
+        "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches, "summary": summary,
     })
 
 

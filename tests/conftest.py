@@ -43,8 +43,8 @@ def tree(db, operator):
     """Two companies; company A has dealers A1 and A2, each with a site laid out in buildings."""
     company_a = group_services.group_create(parent=None, name="Company A", kind=Group.Kind.COMPANY, actor=operator)
     company_b = group_services.group_create(parent=None, name="Company B", kind=Group.Kind.COMPANY, actor=operator)
-    dealer_a1 = group_services.group_create(parent=company_a, name="Dealer A1", kind=Group.Kind.CUSTOM, actor=operator)
-    dealer_a2 = group_services.group_create(parent=company_a, name="Dealer A2", kind=Group.Kind.CUSTOM, actor=operator)
+    dealer_a1 = group_services.group_create(parent=company_a, name="Dealer A1", kind=Group.Kind.DEALER, actor=operator)
+    dealer_a2 = group_services.group_create(parent=company_a, name="Dealer A2", kind=Group.Kind.DEALER, actor=operator)
     site_a1 = group_services.group_create(parent=dealer_a1, name="Site A1", kind=Group.Kind.SITE, actor=operator)
     site_a2 = group_services.group_create(parent=dealer_a2, name="Site A2", kind=Group.Kind.SITE, actor=operator)
     site_b = group_services.group_create(parent=company_b, name="Site B", kind=Group.Kind.SITE, actor=operator)
@@ -53,7 +53,7 @@ def tree(db, operator):
         group_services.groups_generate(
             parent=site, plan=group_services.GenerationPlan(buildings=1, units=0, floors=2, apartments_per_floor=2),
             actor=operator)
-    groups = {g.name: g for g in Group.objects.filter(kind__in=["company", "custom", "site"])}
+    groups = {g.name: g for g in Group.objects.filter(kind__in=["company", "dealer", "site"])}
 
     class Tree:
         def __getitem__(self, name):

@@ -52,7 +52,7 @@ def test_license_report_csv_json_and_scope(pool):
     csv_out = run("license_report", "--group", str(pool["Dealer A1"].pk), "--today", "2027-01-05")
     lines = csv_out.strip().splitlines()
     assert lines[0] == "group_id,group,kind,feature,feature_name,limit,held,used,available"
-    assert any(line.startswith(f"{pool['Dealer A1'].pk},Dealer A1,custom,virtual_numbers,Virtual numbers,10,0,0,10")
+    assert any(line.startswith(f"{pool['Dealer A1'].pk},Dealer A1,dealer,virtual_numbers,Virtual numbers,10,0,0,10")
                for line in lines)
     assert "Company A" not in csv_out
     rows = json.loads(run("license_report", "--format", "json", "--today", "2027-01-05"))

@@ -79,7 +79,7 @@ def _pool_with(size: int, operator) -> tuple[Group, User]:
     return dealer, admin
 
 
-@pytest.mark.parametrize(("url", "most"), [("/licenses/groups/{pk}/", 19), ("/licenses/groups/{pk}/devices/", 8),
+@pytest.mark.parametrize(("url", "most"), [("/licenses/groups/{pk}/", 19), ("/licenses/groups/{pk}/devices/", 9),
                                            ("/licenses/reports/usage/", 40), ("/licenses/dashboard/", 40)])
 def test_licenses_page_does_not_grow_with_blocks_children_or_residents(client, operator, url, most):
     counts = []

@@ -9,6 +9,7 @@ from .generate import (
 from .people import membership_add, membership_remove, roles_for, user_invite, validate_role
 from .tree import (
     deletion_refused,
+    deletions_refused,
     group_create,
     group_delete,
     group_deletion_summary,
@@ -19,7 +20,7 @@ from .tree import (
 )
 
 __all__ = [
-    "MAX_GENERATED_GROUPS", "GenerationPlan", "validate_role", "deletion_refused", "group_create", "group_delete",
+    "MAX_GENERATED_GROUPS", "GenerationPlan", "validate_role", "deletion_refused", "deletions_refused", "group_create", "group_delete",
     "group_deletion_summary", "group_move", "group_update", "groups_generate", "membership_add",
     "membership_remove", "roles_for", "register_company_created_hook", "register_tree_change_check", "user_invite",
     "validate_generation_plan",

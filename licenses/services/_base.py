@@ -193,8 +193,10 @@ class PoolChange:
 
 
 def _raise_hard(shortfalls, *, blocks: Iterable[BlockInput] = ()) -> None:
-    """Refuse with one message per shortfall, put on the submitted blocks valid that day."""
-    errors: dict[str, list[str]] = {}
+    """Refuse with one message per shortfall, put on the submitted blocks valid that day. Each
+    error's code names the field it concerns ("shortfall:<feature code>", or "past_end" for the
+    block's end), so a form can mark that field."""
+    errors: dict[str, list[ValidationError]] = {}
     for s, facts in shortfalls:
         keys = [b.key for b in blocks
                 if b.valid_from <= s.day and (b.valid_until is None or s.day <= b.valid_until)]
@@ -202,9 +204,11 @@ def _raise_hard(shortfalls, *, blocks: Iterable[BlockInput] = ()) -> None:
             # One line for the block, whatever the features: it outlives the license above it.
             message = _("This block runs past the license of %(pool)s, which ends on %(end)s.") % {
                 "pool": s.pool.name, "end": _day(facts.pool_ends_on)}
+            code = "past_end"
         else:
             message = shortfall_message(s, facts)
+            code = f"shortfall:{s.feature.code}"
         for key in keys or ["__all__"]:
-            if message not in errors.get(key, []):
-                errors.setdefault(key, []).append(message)
+            if message not in [e.message for e in errors.get(key, [])]:
+                errors.setdefault(key, []).append(ValidationError(message, code=code))
     raise ValidationError(errors)

@@ -88,8 +88,12 @@ def licenses_save(
     confirm_suspend: bool = False,
     actor: Actor,
     on: date | None = None,
+    preview: bool = False,
 ) -> SaveResult:
-    """Save a group's whole Licenses section at once: all of it, or nothing."""
+    """Save a group's whole Licenses section at once: all of it, or nothing.
+
+    preview: do everything and report what it would do (or raise what it would refuse), then
+    undo it: the same rules, so a preview and the save cannot disagree."""
     on = on or today()
     features = _features_by_code()
 
@@ -106,7 +110,7 @@ def licenses_save(
     lock_tree(group.tree_id, shared=not structure_changes)
     require_scope(can_edit_licenses, actor, group, _("You cannot edit the licenses of this group."))
 
-    own = {b.pk: b for b in LicenseBlock.objects.filter(group=group, device__isnull=True)}
+    own = {b.pk: b for b in LicenseBlock.objects.filter(group=group).own()}
     delete_ids = {int(i) for i in delete_ids}
     for block in blocks:
         if block.id is not None and block.id not in own:
@@ -163,8 +167,11 @@ def licenses_save(
     reschedule_reminders(group=group, on=on)
     after_pools = [owner, group if settings.restricted else None]
     moved_to = (group if settings.restricted else owner) if structure_changes else None
-    return _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks,
-                    residents_moved_to=moved_to)
+    result = _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks,
+                      residents_moved_to=moved_to)
+    if preview:
+        transaction.set_rollback(True)  # this function's own atomic block: nothing of it stays
+    return result
 
 
 # --- companies' Trial -------------------------------------------------------------------

@@ -42,7 +42,7 @@ def reschedule_reminders(*, group: Group, on: date, settings: PoolSettings | Non
     """Recompute the next reminder day of each of the group's blocks (few rows: one group's)."""
     settings = settings or _settings_for(group)
     due_now = False
-    for block in LicenseBlock.objects.filter(group=group, device__isnull=True, valid_until__isnull=False):
+    for block in LicenseBlock.objects.filter(group=group, valid_until__isnull=False).own():
         due = next_reminder_for(block, settings, on)
         due_now = due_now or (due is not None and due <= on)
         if block.next_reminder_on != due:

@@ -8,3 +8,9 @@ document.addEventListener("click", (event) => {
   const target = document.getElementById(toggle.getAttribute("aria-controls"));
   if (target) target.hidden = expanded;
 });
+
+// Tooltips on icon buttons (their accessible name is on aria-label; the tooltip is for the eye).
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.bootstrap) return;
+  document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((el) => new window.bootstrap.Tooltip(el));
+});

@@ -244,13 +244,22 @@ def test_site_admin_edits_the_general_section(tree, dealer_a1, signed_in, live_s
     page = signed_in(dealer_a1)
     page.goto(f"{live_server.url}/groups/{building.pk}/")
     page.get_by_role("link", name="Edit", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Edit group")
-    # Where one is, a way back, and the way on to the group's licenses.
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Edit group → General\s+Building 1"))
+    # Where one is, a way back, and the way on to the group's other sections, each its own page.
     crumbs = page.get_by_role("navigation", name="Breadcrumb")
     expect(crumbs).to_contain_text("Site A1")
     expect(crumbs).to_contain_text("Building 1")
-    expect(page.get_by_role("link", name="Licenses of this group")).to_have_attribute(
+    sections = page.get_by_role("navigation", name="Sections of Building 1")
+    expect(sections.get_by_role("link")).to_have_text(["General", "Licenses", "Devices", "People", "History"])
+    expect(sections.get_by_role("link", name="General")).to_have_attribute("aria-current", "page")
+    expect(sections.get_by_role("link", name="Licenses")).to_have_attribute(
         "href", f"/licenses/groups/{building.pk}/")
+    sections.get_by_role("link", name="Devices").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit group → Devices")
+    expect(page.get_by_role("navigation", name="Sections of Building 1").get_by_role(
+        "link", name="Devices")).to_have_attribute("aria-current", "page")
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit group → General")
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(f"{live_server.url}/groups/{building.pk}/")
     page.get_by_role("link", name="Edit", exact=True).click()
@@ -345,7 +354,7 @@ def test_site_admin_moves_a_building_to_another_site_of_the_company(tree, dealer
     expect(page.get_by_role("heading", level=1)).to_have_text("Move “Building 1”")
     choices = page.locator("#move-form .form-check-label")
     # In scope, same company, not itself or below it, not its current parent, never an apartment.
-    expect(choices).to_have_text(["Dealer A1 (Custom)", "Site North (Site)", "North 1 № 1 (Building)",
+    expect(choices).to_have_text(["Dealer A1 (Dealer)", "Site North (Site)", "North 1 № 1 (Building)",
                                   "N-floor 1 № 1 (Floor)"])
 
     # A tampered form naming an apartment, or a group outside the scope, is refused at the field.
@@ -449,7 +458,7 @@ def test_site_admin_assigns_invites_and_removes_people(tree, dealer_a1, signed_i
     page = signed_in(dealer_a1)
     page.goto(f"{live_server.url}/groups/{building.pk}/")
     page.get_by_role("link", name="People").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"People\s+Building 1"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Edit group → People\s+Building 1"))
     members = page.locator("#members")
     expect(members).to_have_text("Nobody holds a role here.")
     expect(page.get_by_label("Role*", exact=True).locator("option")).to_have_text(["Site administrator", "Concierge"])

@@ -59,7 +59,7 @@ def test_history_tells_who_changed_what_from_what_to_what(tree, person, operator
     page.goto(f"{live_server.url}/groups/{dealer.pk}/")
     page.get_by_role("link", name="History", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/licenses/groups/{dealer.pk}/history/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("History Dealer North")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Group → History Dealer North")
     table = page.get_by_role("table", name="History")
     expect(table.get_by_role("columnheader")).to_have_text(["When", "Who", "What", "Change"])
 

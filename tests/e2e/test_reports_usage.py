@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 COLUMNS = ["Pool", "Kind", "Feature", "Limit", "Held by sub-groups", "Used by residents", "Available"]
 
 DEALER_ROWS = [
-    ["Dealer A1", "custom", "Virtual numbers", "20", "18", "0", "2"],
-    ["Dealer A1", "custom", "Mobile app installs", "10", "0", "0", "10"],
-    ["Dealer A1", "custom", "UKEY2 keys", "0", "0", "0", "0"],
+    ["Dealer A1", "dealer", "Virtual numbers", "20", "18", "0", "2"],
+    ["Dealer A1", "dealer", "Mobile app installs", "10", "0", "0", "10"],
+    ["Dealer A1", "dealer", "UKEY2 keys", "0", "0", "0", "0"],
     ["Site A1", "site", "Virtual numbers", "18", "0", "2", "16"],
     ["Site A1", "site", "Mobile app installs", "0", "0", "0", "0"],
     ["Site A1", "site", "UKEY2 keys", "0", "0", "0", "0"],

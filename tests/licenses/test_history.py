@@ -11,7 +11,7 @@ def test_history_says_who_changed_what_from_what_to_what(tree, operator, person,
     today = services.today()
     dealer = tree["Dealer A1"]
     give(dealer, block(0, 0, start=today, days=5), actor=operator, on=today)
-    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="custom", actor=operator)
+    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="dealer", actor=operator)
     entries = group_history(group=dealer)
     renamed = [e for e in entries if e.what.startswith("Group") and e.action == "changed"][0]
     assert ("name", "Dealer A1", "Dealer A1 renamed") in renamed.changes
@@ -39,8 +39,8 @@ def test_the_oldest_change_on_a_page_shows_what_it_changed_in_words(tree, operat
     give(dealer, block(3, 1, start=today, days=5, key="b"), actor=operator, on=today)
     saved = dealer.license_blocks.get()
     give(dealer, block(3, 1, start=today, days=9, key="b", id=saved.pk), actor=operator, on=today)
-    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="custom", actor=operator)
-    group_services.group_update(group=dealer, name="Dealer A1 again", kind="custom", actor=operator)
+    group_services.group_update(group=dealer, name="Dealer A1 renamed", kind="dealer", actor=operator)
+    group_services.group_update(group=dealer, name="Dealer A1 again", kind="dealer", actor=operator)
 
     [latest] = group_history(group=dealer, subject="group", limit=1)
     assert latest.changes == [("name", "Dealer A1 renamed", "Dealer A1 again")]

@@ -226,7 +226,7 @@ class PoolMachine(RuleBasedStateMachine):
             drop_trials(company)
             services.licenses_save(group=company, settings=services.SettingsInput(restricted=True),
                                    blocks=[self._input("root", None, 0, ROOT_DAYS, 16)], actor=self.operator, on=START)
-            dealer = group_services.group_create(parent=company, name="Dealer", kind="custom", actor=self.operator)
+            dealer = group_services.group_create(parent=company, name="Dealer", kind="dealer", actor=self.operator)
             site = group_services.group_create(parent=dealer, name="Site", kind="site", actor=self.operator)
             building = group_services.group_create(parent=site, name="Building", kind="building", actor=self.operator)
             self.apartments = [

@@ -74,7 +74,7 @@ def test_thousands_of_random_writes_leave_no_drift(tree, operator, seed):
 
     def move(group):
         if group.kind in (Group.Kind.BUILDING, Group.Kind.APARTMENT, Group.Kind.FLOOR):
-            target = rng.choice([g for g in inner if g.kind in (Group.Kind.SITE, Group.Kind.CUSTOM)])
+            target = rng.choice([g for g in inner if g.kind in (Group.Kind.SITE, Group.Kind.DEALER)])
             target.refresh_from_db()
             group_services.group_move(group=group, new_parent=target, actor=operator,
                                       confirm_suspend=rng.random() < 0.7)
