@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/licensetree
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: install run test test-fast test-pg lint chromium bench migrate clean
+.PHONY: install run test test-fast test-pg lint chromium bench migrate clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test: lint test-fast test-pg
 # Smaller and quicker: make bench BENCH_ARGS="--groups 5000 --blocks 100000"; --skip-report, --skip-sweeps.
 bench: install var
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Pictures of the pages people use (1366x768 and 390x844, English and Ukrainian) into docs/screenshots/.
+screenshots: install chromium
+	SCREENSHOTS=docs/screenshots DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q tests/e2e/test_screenshots.py
 
 clean:
 	rm -rf var

@@ -52,8 +52,8 @@ def cards(page: Page):
 
 
 def block_error(card):
-    """The error shown at the top of a block card."""
-    return card.locator(".block-errors")
+    """The errors shown in a block card: at its top, or at the field they concern."""
+    return card.locator(".block-errors, .invalid-feedback")
 
 
 def status_row(page: Page, feature_label: str):

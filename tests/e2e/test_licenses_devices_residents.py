@@ -147,5 +147,6 @@ def test_resident_gets_features_within_the_pool_and_sees_them(admin_page, tree, 
     expect(page).to_have_url(f"{live_server.url}/licenses/mine/")
     expect(page.get_by_role("heading", name="My licenses")).to_be_visible()
     mine = page.get_by_role("region", name=apartment.name)
-    expect(mine.get_by_role("listitem")).to_have_text(
+    expect(mine.locator("dt")).to_have_text(
         ["Virtual numbers: 2", "Mobile app installs: 2", "Remote door opening"])
+    expect(mine.locator("dd").last).to_have_text("open the door from the app")

@@ -1,0 +1,84 @@
+"""Pictures of the pages people use, at a laptop's and a phone's width, in English and Ukrainian:
+`make screenshots` writes them to docs/screenshots/ (the suite runs this too, into a temporary
+folder, so the pages they show keep rendering)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from groups.models import Membership, Role
+from licenses import services
+from tests.e2e.licenses_support import cards, fill_card, give_company_pool, restrict_with_block
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SIZES = {"1366x768": (1366, 768), "390x844": (390, 844)}
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    out = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def shoot(page, folder: Path, name: str) -> None:
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        path = folder / f"{name}-{size}.png"
+        page.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 5000, f"{path} looks empty"
+
+
+def test_the_pages_people_use(tree, person, operator, browser_login, live_server, folder):
+    give_company_pool(tree, operator, until=None)
+    today = services.today()
+    restrict_with_block(tree["Dealer A1"], operator, {"virtual_numbers": 20, "mobile_apps": 10},
+                        until=today + timedelta(days=90))
+    restrict_with_block(tree["Site A1"], operator, {"virtual_numbers": 5, "mobile_apps": 5},
+                        until=today + timedelta(days=30))
+    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True, name="Olena")
+    page = browser_login(admin)
+
+    page.goto(f"{live_server.url}/groups/")
+    page.get_by_role("button", name="Open Company A").click()
+    page.get_by_role("button", name="Open Dealer A1").click()
+    expect(page.get_by_role("link", name="Site A1", exact=True)).to_be_visible()
+    shoot(page, folder, "tree")
+
+    page.goto(f"{live_server.url}/groups/{tree['Dealer A1'].pk}/edit/")
+    expect(page.get_by_role("navigation", name="Sections of Dealer A1")).to_be_visible()
+    shoot(page, folder, "edit-general")
+
+    page.goto(f"{live_server.url}/licenses/groups/{tree['Dealer A1'].pk}/")
+    page.get_by_role("button", name="Add new license").click()
+    fill_card(cards(page).last, vn=1000, apps=10, valid_until=today + timedelta(days=40))
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+    shoot(page, folder, "edit-licenses-errors")
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.locator("#language-switch").select_option("uk")
+    page.get_by_role("button", name="Switch").click()
+    page.goto(f"{live_server.url}/groups/")
+    shoot(page, folder, "tree-uk")
+    nav = page.get_by_role("navigation", name="Основна навігація")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    box = nav.bounding_box()
+    assert box["height"] < 80, f"the navigation bar wraps at 1366 px in Ukrainian ({box['height']} px high)"
+
+    resident = UserFactory(email="rita@test.example", name="Rita Resident")
+    apartment = tree.apartment("Site A1")
+    Membership.objects.create(user=resident, group=apartment, role=Role.RESIDENT)
+    services.grant_set(group=apartment, user=resident, quantities={"virtual_numbers": 2, "mobile_apps": 1},
+                       actor=operator)
+    page.context.clear_cookies()
+    page = browser_login(resident)
+    page.goto(f"{live_server.url}/licenses/mine/")
+    expect(page.get_by_role("heading", name="My licenses")).to_be_visible()
+    shoot(page, folder, "my-licenses")
