@@ -49,13 +49,14 @@ class SettingsForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Switch("restricted"),
-            "reminder_enabled",
-            Div(Div("reminder_days", css_class="col-sm-4 col-lg-2"), Div("recurrence", css_class="col-sm-4 col-lg-2"),
-                css_class="row g-2", css_id="reminder-options", data_reveal_with="id_reminder_enabled"),
-            "notify_expired",
-        )
+        # A grid: the pool's switch beside the reminders, not everything in the left third.
+        self.helper.layout = Layout(Div(
+            Div(Switch("restricted"), css_class="col-md-5"),
+            Div("reminder_enabled",
+                Div(Div("reminder_days", css_class="col-6"), Div("recurrence", css_class="col-6"),
+                    css_class="row g-2", css_id="reminder-options", data_reveal_with="id_reminder_enabled"),
+                "notify_expired", css_class="col-md-7"),
+            css_class="row g-3"))
 
     def to_input(self) -> SettingsInput:
         return SettingsInput(**self.cleaned_data)

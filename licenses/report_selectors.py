@@ -146,17 +146,16 @@ def dashboard(*, user: User, on: date) -> Dashboard:
     board = Dashboard(threshold=settings.DASHBOARD_USAGE_THRESHOLD)
     features = counted_features()
     numbers = pool_numbers(usage_pools(scope=scope_ranges(user)), on, features)
-    owners = numbers.owners
-    visible_pools = set(owners)
+    visible_pools = {pk for pk, *_rest in numbers.pools}
     threshold = board.threshold
-
-    def nearly_used_up(_pk, _fid, limit, held, used) -> bool:
-        return bool(limit) and 100 * (held + used) >= (threshold - 0.5) * limit
-
+    features_by_pk = {f.pk for f in features}
     # The highest pools in scope: their capacity is what the person has; use is what they hand out.
-    tops = {pk for pk, owner in owners.items() if owner is None}
-    top = numbers.rows(features, keep=lambda pk, *_rest: pk in tops)
-    exhausted = numbers.rows(features, keep=nearly_used_up)
+    tops = numbers.tops()
+    top = numbers.rows_for({(pk, f) for pk in tops for f in features_by_pk}, features)
+    # Nearly used up: read off the numbers, rows made only for those shown.
+    nearly = {key for key, limit in numbers.limit.items()
+              if limit and 100 * (numbers.held.get(key, 0) + numbers.used.get(key, 0)) >= (threshold - 0.5) * limit}
+    exhausted = numbers.rows_for(nearly, features)
     # Where the top of one's scope shares a pool from above (a site in its dealer's pool), that
     # pool is what limits them, as the group's Licenses page says: count it (a query or two per
     # group one holds a role in, never per row).

@@ -116,6 +116,27 @@ class PoolNumbers:
         intervals = [(t, lft, rght, pk) for pk, _n, _k, t, lft, rght in self.pools]
         return PoolMap(intervals).assign(intervals, strict=True)
 
+    def tops(self) -> set[int]:
+        """The pools not inside another of these pools (one pass: they are in tree order)."""
+        out, reach = set(), (None, -1)
+        for pk, _n, _k, tree_id, lft, rght in self.pools:
+            if tree_id != reach[0] or lft > reach[1]:
+                out.add(pk)
+                reach = (tree_id, rght)
+        return out
+
+    def rows_for(self, keys: set[tuple[int, int]], features: list[Feature]) -> list[UsageRow]:
+        """UsageRows of these (pool, feature) pairs only, in order, without owners."""
+        labels = {f.pk: (f.code, f.label) for f in features}
+        out = []
+        for pk, name, kind, _t, _l, _r in self.pools:
+            for fid in labels:
+                if (pk, fid) in keys:
+                    code, label = labels[fid]
+                    out.append(UsageRow(pk, name, kind, code, self.limit.get((pk, fid), 0),
+                                        self.held.get((pk, fid), 0), self.used.get((pk, fid), 0), None, label))
+        return out
+
     def rows(self, features: list[Feature], keep=None) -> list[UsageRow]:
         """UsageRows in order; keep(pool id, feature id, limit, held, used) chooses which."""
         owners = self.owners

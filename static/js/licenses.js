@@ -22,6 +22,19 @@
     });
   }
   container && container.addEventListener("click", (event) => {
+    // A saved card: the same red button marks it for removal (its DELETE box), and undoes that.
+    const saved = event.target.closest("[data-remove-saved]");
+    if (saved) {
+      const card = saved.closest("[data-block-card]");
+      const del = card.querySelector("input[name$='-DELETE']");
+      const pressed = saved.getAttribute("aria-pressed") !== "true";
+      saved.setAttribute("aria-pressed", pressed ? "true" : "false");
+      if (del) del.checked = pressed;
+      card.classList.toggle("to-remove", pressed);
+      const note = card.querySelector("[data-removal-note]");
+      if (note) note.hidden = !pressed;
+      return;
+    }
     const remove = event.target.closest("[data-remove-block]");
     if (!remove) return;
     // A new card is dropped from what is saved: its DELETE box is ticked and it is hidden.

@@ -256,7 +256,7 @@ def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(compan
     blocks = own_blocks(tree["Dealer A1"])
     assert [(b.note, quantities(b)) for b in blocks] == [("keep", {"virtual_numbers": 10, "mobile_apps": 4})]
 
-    # A second one, saved, then removed with its "Remove this block" box.
+    # A second one, saved, then removed with the same "Remove this block" button.
     add.click()
     fill_card(cards(page).nth(1), vn=3, apps=3, valid_until=today + timedelta(days=90), note="short")
     page.get_by_role("button", name="Save").click()
@@ -266,7 +266,7 @@ def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(compan
 
     saved = cards(page).filter(has_text=f"{iso(today)} – {iso(today + timedelta(days=90))}")
     saved.locator("summary").click()  # a saved card opens for editing when selected
-    saved.get_by_label("Remove this block").check()
+    saved.get_by_role("button", name="Remove this block").click()
     page.get_by_role("button", name="Save").click()
     expect(saved_message(page)).to_be_visible()
     expect(cards(page)).to_have_count(1)
@@ -316,15 +316,15 @@ def test_saved_block_is_raised_but_what_a_sub_group_holds_cannot_be_taken_away(
     # Removed altogether: refused too; the block is still there, still ticked for removal.
     open_licenses(page, live_server, tree["Dealer A1"])
     card.locator("summary").click()
-    card.get_by_label("Remove this block").check()
+    card.get_by_role("button", name="Remove this block").click()
     page.get_by_role("button", name="Save").click()
     errors = page.locator("#form-errors")
     expect(errors).to_contain_text(f"Dealer A1's pool has 0 Virtual numbers on {iso(today)}; sub-groups would need 8: "
                                    "8 short.")
     expect(errors).to_contain_text(f"Dealer A1's pool has 0 Mobile app installs on {iso(today)}; sub-groups would "
                                    "need 5: 5 short.")
-    expect(card.get_by_label("Remove this block")).to_be_visible()
-    expect(card.get_by_label("Remove this block")).to_be_checked()
+    expect(card.get_by_role("button", name="Remove this block")).to_have_attribute("aria-pressed", "true")
+    expect(card.get_by_text("Removed when you save; press again to keep it.")).to_be_visible()
     expect_status(page, "Virtual numbers", 15, 8, 0, 7)
     assert [b.pk for b in own_blocks(tree["Dealer A1"])] == [block.pk]
 
@@ -335,7 +335,7 @@ def test_refusal_to_take_capacity_away_names_the_sub_groups_to_lower_first(
     open_licenses(page, live_server, tree["Dealer A1"])
     card = cards(page).nth(0)
     card.locator("summary").click()
-    card.get_by_label("Remove this block").check()
+    card.get_by_role("button", name="Remove this block").click()
     page.get_by_role("button", name="Save").click()
     errors = page.locator("#form-errors")
     expect(errors).to_contain_text("Dealer A1's pool has 0 Virtual numbers")
