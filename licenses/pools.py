@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
-from groups.chain import chain_ids, chains
+from groups.chain import chains
 from groups.models import Group
 
 from .models import (
@@ -33,7 +33,18 @@ def restricted_q(prefix: str = "") -> Q:
 
 def serving_pool(group: Group) -> Group | None:
     """The pool that serves `group`: itself if restricted, else its parent's; None = unlimited."""
-    return Group.objects.filter(restricted_q(), pk__in=chain_ids(group.pk)).order_by("-level").first()
+    return _nearest_restricted(group.pk)
+
+
+def _nearest_restricted(group_id: int | None) -> Group | None:
+    """The nearest restricted group among `group_id` and its ancestors: the chain first (one
+    recursive query), then those of its few ids that are restricted (index look-ups). One query
+    joining the two let PostgreSQL hash-join the chain against every pool's settings."""
+    if group_id is None:
+        return None
+    chain = chains([group_id]).get(group_id, [])
+    found = {g.pk: g for g in Group.objects.filter(restricted_q(), pk__in=chain)}
+    return next((found[pk] for pk in chain if pk in found), None)
 
 
 def serving_pools(group_ids) -> dict[int, int | None]:
@@ -41,16 +52,14 @@ def serving_pools(group_ids) -> dict[int, int | None]:
     among them in another."""
     chain_of = chains(group_ids)
     on_chains = {g for chain in chain_of.values() for g in chain}
-    restricted = set(Group.objects.filter(restricted_q(), pk__in=on_chains).values_list("pk", flat=True))
+    restricted = set(Group.objects.filter(restricted_q(), pk__in=on_chains).values_list("pk", flat=True)) \
+        if on_chains else set()
     return {gid: next((g for g in chain_of.get(gid, []) if g in restricted), None) for gid in group_ids}
 
 
 def pool_owner(group: Group) -> Group | None:
     """The pool a restricted group's blocks are carved from (None for a company: sourced)."""
-    if group.parent_id is None:
-        return None
-    return Group.objects.filter(restricted_q(), pk__in=chain_ids(group.parent_id)).order_by("-level").first()
-
+    return _nearest_restricted(group.parent_id)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from datetime import date, timedelta
 
 from django.db import connection
 
-from groups.chain import chain_ids
 from groups.models import Group
 
 from .models import (
@@ -157,10 +156,9 @@ def grants_changed(grants: Iterable[Grant], *, pool_id: int | None, sign: int) -
 
 
 def serving_pool_id(group_id: int) -> int | None:
-    from .pools import restricted_q
+    from .pools import serving_pools
 
-    return (Group.objects.filter(restricted_q(), pk__in=chain_ids(group_id)).order_by("-level")
-            .values_list("pk", flat=True).first())
+    return serving_pools([group_id])[group_id]
 
 
 # --- derived from the rows, stored, rebuilt ----------------------------------------------------
