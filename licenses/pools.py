@@ -23,6 +23,7 @@ from .models import (
     GrantFeature,
     LicenseBlock,
     PoolChangePoint,
+    PoolSettings,
     PoolUse,
 )
 
@@ -37,14 +38,25 @@ def serving_pool(group: Group) -> Group | None:
 
 
 def _nearest_restricted(group_id: int | None) -> Group | None:
-    """The nearest restricted group among `group_id` and its ancestors: the chain first (one
-    recursive query), then those of its few ids that are restricted (index look-ups). One query
-    joining the two let PostgreSQL hash-join the chain against every pool's settings."""
+    """The nearest restricted group among `group_id` and its ancestors, in one query that visits
+    only the chain: each step looks its settings up by key (LATERAL on PostgreSQL, whose planner
+    otherwise hash-joins the chain against every pool's settings; a correlated EXISTS on SQLite)."""
     if group_id is None:
         return None
-    chain = chains([group_id]).get(group_id, [])
-    found = {g.pk: g for g in Group.objects.filter(restricted_q(), pk__in=chain)}
-    return next((found[pk] for pk in chain if pk in found), None)
+    groups, settings = (connection.ops.quote_name(m._meta.db_table) for m in (Group, PoolSettings))
+    columns = ", ".join(f"g.{connection.ops.quote_name(f.column)}" for f in Group._meta.concrete_fields)
+    if connection.vendor == "postgresql":
+        restricted = (f"CROSS JOIN LATERAL (SELECT 1 FROM {settings} s WHERE s.group_id = c.id AND s.restricted) s "
+                      f"JOIN {groups} g ON g.id = c.id")
+    else:
+        restricted = (f"JOIN {groups} g ON g.id = c.id "
+                      f"WHERE EXISTS (SELECT 1 FROM {settings} s WHERE s.group_id = c.id AND s.restricted)")
+    found = list(Group.objects.raw(
+        f"WITH RECURSIVE chain(id, parent_id, depth) AS ("
+        f" SELECT id, parent_id, 0 FROM {groups} WHERE id = %s"
+        f" UNION ALL SELECT p.id, p.parent_id, c.depth + 1 FROM {groups} p JOIN chain c ON p.id = c.parent_id"
+        f") SELECT {columns} FROM chain c {restricted} ORDER BY c.depth LIMIT 1", [group_id]))
+    return found[0] if found else None
 
 
 def serving_pools(group_ids) -> dict[int, int | None]:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,8 +90,11 @@ def groups_generate(*, parent: Group, plan: GenerationPlan, actor: Actor) -> int
 
     size = plan.total
     start = parent.rght  # the new subtree fills [start, start + 2 * size - 1]
-    Group.objects.filter(tree_id=parent.tree_id, rght__gte=start).update(rght=F("rght") + 2 * size)
-    Group.objects.filter(tree_id=parent.tree_id, lft__gt=start).update(lft=F("lft") + 2 * size)
+    # One UPDATE touches each row to the right once (rows with lft > start are among those with
+    # rght >= start): on PostgreSQL every row written is a new row version.
+    Group.objects.filter(tree_id=parent.tree_id, rght__gte=start).update(
+        rght=F("rght") + 2 * size, lft=Case(When(lft__gt=start, then=F("lft") + 2 * size), default=F("lft"),
+                                           output_field=Group._meta.get_field("lft")))
     levels = layout_rows(plan, start=start, base_level=parent.level + 1, parent_lft=parent.lft)
     insert_rows(levels, tree_id=parent.tree_id, parent=parent, user=audit_user(actor))
     return size
