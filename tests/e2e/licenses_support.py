@@ -37,6 +37,19 @@ def restrict_with_block(group, actor, quantities: dict[str, int], *, until: date
     return LicenseBlock.objects.get(group=group, device__isnull=True)
 
 
+def dealer_and_site_pools(tree, operator) -> date:
+    """Company A's big pool; Dealer A1 gets 20 virtual numbers and 10 app installs for 90 days,
+    Site A1 5 and 5 of them for 30 days. Returns today."""
+    from datetime import timedelta
+
+    today = give_company_pool(tree, operator, until=None)
+    restrict_with_block(tree["Dealer A1"], operator, {"virtual_numbers": 20, "mobile_apps": 10},
+                        until=today + timedelta(days=90))
+    restrict_with_block(tree["Site A1"], operator, {"virtual_numbers": 5, "mobile_apps": 5},
+                        until=today + timedelta(days=30))
+    return today
+
+
 def quantities(block: LicenseBlock) -> dict[str, int]:
     return {bf.feature.code: bf.quantity
             for bf in BlockFeature.objects.filter(block=block, quantity__gt=0).select_related("feature")}

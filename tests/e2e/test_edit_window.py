@@ -11,6 +11,7 @@ from groups.models import Membership, Role
 from licenses import services
 from tests.e2e.licenses_support import (
     cards,
+    dealer_and_site_pools,
     fill_card,
     give_company_pool,
     iso,
@@ -29,12 +30,7 @@ def row_of(page, name):
 
 def test_tree_rows_show_the_pool_its_use_the_next_end_and_only_the_actions_allowed(tree, person, operator,
                                                                                     browser_login, live_server):
-    give_company_pool(tree, operator, until=None)
-    today = services.today()
-    restrict_with_block(tree["Dealer A1"], operator, {"virtual_numbers": 20, "mobile_apps": 10},
-                        until=today + timedelta(days=90))
-    restrict_with_block(tree["Site A1"], operator, {"virtual_numbers": 5, "mobile_apps": 5},
-                        until=today + timedelta(days=30))
+    today = dealer_and_site_pools(tree, operator)
     dealer = person(Role.SITE_ADMIN, tree["Dealer A1"], email="dealer@test.example")
     page = browser_login(dealer)
     page.goto(f"{live_server.url}/groups/")
@@ -76,12 +72,6 @@ def test_the_tree_row_of_a_group_sharing_its_pool_says_so(tree, person, operator
     row.get_by_role("button", name="More actions for Site A1").click()
     expect(row.locator(".dropdown-menu").get_by_role("link")).to_have_text(["Licenses"])
 
-
-@pytest.fixture
-def company_admin_page(tree, person, operator, browser_login):
-    give_company_pool(tree, operator, until=None)
-    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True)
-    return browser_login(admin)
 
 
 def test_every_error_of_the_form_is_listed_at_once_and_links_to_its_field(company_admin_page, tree, live_server):

@@ -32,13 +32,6 @@ from tests.e2e.licenses_support import (
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def company_admin_page(tree, person, operator, browser_login):
-    """Company A has a pool with no end; its company administrator is logged in."""
-    give_company_pool(tree, operator, until=None)
-    admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True)
-    return browser_login(admin)
-
 
 # --- 1. the seed's flow ----------------------------------------------------------------
 

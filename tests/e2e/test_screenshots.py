@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from groups.models import Membership, Role
 from licenses import services
-from tests.e2e.licenses_support import cards, fill_card, give_company_pool, restrict_with_block
+from tests.e2e.licenses_support import cards, dealer_and_site_pools, fill_card
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,12 +36,7 @@ def shoot(page, folder: Path, name: str) -> None:
 
 
 def test_the_pages_people_use(tree, person, operator, browser_login, live_server, folder):
-    give_company_pool(tree, operator, until=None)
-    today = services.today()
-    restrict_with_block(tree["Dealer A1"], operator, {"virtual_numbers": 20, "mobile_apps": 10},
-                        until=today + timedelta(days=90))
-    restrict_with_block(tree["Site A1"], operator, {"virtual_numbers": 5, "mobile_apps": 5},
-                        until=today + timedelta(days=30))
+    today = dealer_and_site_pools(tree, operator)
     admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True, name="Olena")
     page = browser_login(admin)
 
