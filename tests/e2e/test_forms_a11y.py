@@ -24,6 +24,9 @@ def test_forms_have_no_serious_accessibility_violations(tree, person, operator, 
     site = tree["Site A1"]
     building = site.get_children().first()
     pages = {
+        "tree": "/groups/",
+        "group with its rows below": f"/groups/{site.pk}/",
+        "history": f"/licenses/groups/{site.pk}/history/",
         "new group, refused": f"/groups/new/?parent={site.pk}",
         "edit group": f"/groups/{building.pk}/edit/",
         "move": f"/groups/{building.pk}/move/",
