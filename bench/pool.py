@@ -56,6 +56,18 @@ def _evenly(ids: list[int], count: int) -> list[int]:
     return [ids[(i * len(ids)) // count] for i in range(count)]
 
 
+def _residents(numbers: range, served: list[int], email: str, name: str, first_grant, step: timedelta) -> list[Grant]:
+    """Residents numbered `numbers`, round-robin over the `served` apartments, each with a grant
+    (granted `step` apart, oldest first), in bulk; their grants, without quantities yet."""
+    users = User.objects.bulk_create([User(email=f"{email}-{i}@bench.example", name=f"{name} {i}", password="!bench")
+                                      for i in numbers])
+    homes = [served[i % len(served)] for i in numbers]
+    Membership.objects.bulk_create([Membership(user_id=u.pk, group_id=h, role=Role.RESIDENT)
+                                    for u, h in zip(users, homes, strict=True)])
+    return Grant.objects.bulk_create([Grant(group_id=h, user_id=u.pk, granted_at=first_grant + step * i)
+                                      for i, u, h in zip(numbers, users, homes, strict=True)])
+
+
 def _scheduled(blocks: list[LicenseBlock], today: date) -> list[LicenseBlock]:
     """Bulk rows with the next reminder day the services would keep (children's default settings)."""
     settings = PoolSettings(restricted=True)
@@ -140,16 +152,7 @@ def setup_pool(bench: Company, *, children: int, residents: int, tag: str, repor
         grant_rows = 0
         for chunk in range(0, residents, BATCH):
             numbers = range(chunk, min(chunk + BATCH, residents))
-            users = User.objects.bulk_create(
-                [User(email=f"resident-{tag}-{i}@bench.example", name=f"Resident {i}", password="!bench")
-                 for i in numbers])
-            homes = [served[i % len(served)] for i in numbers]
-            Membership.objects.bulk_create(
-                [Membership(user_id=u.pk, group_id=home, role=Role.RESIDENT)
-                 for u, home in zip(users, homes, strict=True)])
-            grants = Grant.objects.bulk_create(
-                [Grant(group_id=home, user_id=u.pk, granted_at=first_grant + timedelta(minutes=i))
-                 for i, u, home in zip(numbers, users, homes, strict=True)])
+            grants = _residents(numbers, served, f"resident-{tag}", "Resident", first_grant, timedelta(minutes=1))
             rows = []
             for i, g in zip(numbers, grants, strict=True):
                 for code in ("virtual_numbers", "mobile_apps", "remote_door_opening"):
@@ -293,15 +296,7 @@ def grow(setup: Pool, *, factor: int, tag: str, report: Report) -> str:
         more = setup.residents * (factor - 1)
         for chunk in range(0, more, BATCH):
             numbers = range(chunk, min(chunk + BATCH, more))
-            users = User.objects.bulk_create(
-                [User(email=f"grown-{tag}-{i}@bench.example", name=f"Grown resident {i}", password="!bench")
-                 for i in numbers])
-            homes = [served[i % len(served)] for i in numbers]
-            Membership.objects.bulk_create([Membership(user_id=u.pk, group_id=h, role=Role.RESIDENT)
-                                            for u, h in zip(users, homes, strict=True)])
-            grants = Grant.objects.bulk_create(
-                [Grant(group_id=h, user_id=u.pk, granted_at=first_grant + timedelta(seconds=i))
-                 for i, u, h in zip(numbers, users, homes, strict=True)])
+            grants = _residents(numbers, served, f"grown-{tag}", "Grown resident", first_grant, timedelta(seconds=1))
             GrantFeature.objects.bulk_create([GrantFeature(grant_id=g.pk, feature_id=switch, quantity=1) for g in grants])
             changes = totals.Changes()
             changes.residents[(pool.pk, switch)] += len(grants)

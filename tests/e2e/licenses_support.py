@@ -85,6 +85,16 @@ def open_licenses(page: Page, live_server, group) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(group.name)
 
 
+def restrict_and_add(page: Page, live_server, group):
+    """Open `group`'s Licenses section, switch Enable restriction on and add one new card;
+    returns the Add new license button (for more cards)."""
+    open_licenses(page, live_server, group)
+    page.get_by_role("switch", name="Enable restriction").check()
+    add = page.get_by_role("button", name="Add new license")
+    add.click()
+    return add
+
+
 def fill_card(card, *, vn=None, apps=None, ukey=None, valid_from=None, valid_until=None, switches=(), note=None):
     if valid_from is not None:
         card.get_by_label("Valid from").fill(iso(valid_from))

@@ -17,6 +17,7 @@ from tests.e2e.licenses_support import (
     iso,
     open_licenses,
     own_blocks,
+    restrict_and_add,
     restrict_with_block,
 )
 from tests.factories import UserFactory
@@ -77,10 +78,7 @@ def test_the_tree_row_of_a_group_sharing_its_pool_says_so(tree, person, operator
 def test_every_error_of_the_form_is_listed_at_once_and_links_to_its_field(company_admin_page, tree, live_server):
     page = company_admin_page
     today = services.today()
-    open_licenses(page, live_server, tree["Dealer A1"])
-    page.get_by_role("switch", name="Enable restriction").check()
-    add = page.get_by_role("button", name="Add new license")
-    add.click()
+    add = restrict_and_add(page, live_server, tree["Dealer A1"])
     fill_card(cards(page).nth(0), vn=5, apps=5, valid_from=today + timedelta(days=10), valid_until=today)
     add.click()
     fill_card(cards(page).nth(1), vn=1000, apps=10, valid_until=today + timedelta(days=60))

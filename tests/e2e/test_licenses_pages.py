@@ -25,6 +25,7 @@ from tests.e2e.licenses_support import (
     open_licenses,
     own_blocks,
     quantities,
+    restrict_and_add,
     restrict_with_block,
     saved_message,
 )
@@ -138,10 +139,7 @@ def test_company_admin_restricts_dealer_with_reminder_and_two_new_blocks(company
 def test_over_allocation_is_refused_at_the_block_and_nothing_is_saved(company_admin_page, tree, live_server):
     page = company_admin_page
     today = services.today()
-    open_licenses(page, live_server, tree["Dealer A1"])
-    page.get_by_role("switch", name="Enable restriction").check()
-    add = page.get_by_role("button", name="Add new license")
-    add.click()
+    add = restrict_and_add(page, live_server, tree["Dealer A1"])
     fill_card(cards(page).nth(0), vn=5, apps=5, valid_until=today + timedelta(days=60))
     add.click()
     fill_card(cards(page).nth(1), vn=1000, apps=10, valid_until=today + timedelta(days=60))
