@@ -34,7 +34,7 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
     form_kwargs = {"features": features, "kinds": services.allowed_block_kinds(request.user, group)}
     initial = BlockFormSet.initial_for([row.block for row in status.blocks], features)
     settings_initial = {name: getattr(status.settings, name) for name in SettingsForm.base_fields}
-    needs_confirmation = None
+    what_if, changed_since = None, False
     if request.method == "POST":
         if not editable:
             raise PermissionDenied(_("You cannot edit the licenses of this group."))
@@ -42,17 +42,21 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
         formset = BlockFormSet(request.POST, initial=initial, prefix="blocks", form_kwargs=form_kwargs)
         if settings_form.is_valid() and formset.is_valid():
             blocks, delete_ids = formset.to_inputs()
+            # A change that takes something away is shown first (the what-if) and saved only when
+            # confirmed; the Confirm button sends the fingerprint of the what-if it confirms.
+            confirmed = request.POST.get("what_if") or None
             try:
                 result = services.licenses_save(
                     group=group, settings=settings_form.to_input(), blocks=blocks, delete_ids=delete_ids,
-                    confirm_suspend=bool(request.POST.get("confirm_suspend")), actor=request.user)
-            except services.NeedsConfirmation as exc:
-                needs_confirmation = exc
+                    ask_first=confirmed is None, confirmed=confirmed, actor=request.user)
             except ValidationError as exc:
                 put_errors(exc, settings_form, by_key={f.prefix: f for f in formset.forms})
             else:
-                messages.success(request, _saved_message(result))
-                return redirect("licenses:group_licenses", pk=group.pk)
+                if result.held:
+                    what_if, changed_since = result.what_if, confirmed is not None
+                else:
+                    messages.success(request, _saved_message(result))
+                    return redirect("licenses:group_licenses", pk=group.pk)
         elif settings_form.is_valid():
             # All of the form's errors in one round: the cards without errors of their own are
             # checked against the pools too (a preview: nothing is saved).
@@ -75,7 +79,7 @@ def group_licenses(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "licenses/group_licenses.html", {
         "group": group, "status": status, "settings_form": settings_form, "formset": formset, "cards": cards,
         "editable": editable, "crumbs": breadcrumbs(user=request.user, group=group), "today": on,
-        "needs_confirmation": needs_confirmation, "counted": counted, "switches": switches, "summary": summary,
+        "what_if": what_if, "changed_since": changed_since, "counted": counted, "switches": switches, "summary": summary,
     })
 
 
@@ -83,6 +87,9 @@ def _saved_message(result: services.SaveResult) -> str:
     message = _("Licenses saved.")
     if result.suspended:
         message += " " + _("Suspended grants: %(n)s.") % {"n": len(result.suspended)}
+    later = [g for g, day, _pool in result.to_suspend if g not in result.suspended]
+    if later:
+        message += " " + _("Grants the daily check will suspend on later days: %(n)s.") % {"n": len(later)}
     if result.restored:
         message += " " + _("Restored grants: %(n)s.") % {"n": len(result.restored)}
     return message

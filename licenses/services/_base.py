@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -66,6 +67,10 @@ class BlockInput:
 class SaveResult:
     suspended: list[Grant] = field(default_factory=list)
     restored: list[Grant] = field(default_factory=list)
+    # Every grant the change suspends, today or by the sweep on a later day, in the rules' order.
+    to_suspend: list[tuple[Grant, date, Group]] = field(default_factory=list)
+    what_if: Any = None  # a whatif.WhatIf when asked for
+    held: bool = False  # the change was undone: it takes something away and waits for confirmation
 
 
 class NeedsConfirmation(ValidationError):

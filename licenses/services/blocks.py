@@ -21,6 +21,7 @@ from ..models import (
     PoolSettings,
     Recurrence,
 )
+from . import whatif
 from ._base import (
     BlockInput,
     PoolChange,
@@ -89,11 +90,17 @@ def licenses_save(
     actor: Actor,
     on: date | None = None,
     preview: bool = False,
+    ask_first: bool = False,
+    confirmed: str | None = None,
 ) -> SaveResult:
     """Save a group's whole Licenses section at once: all of it, or nothing.
 
     preview: do everything and report what it would do (or raise what it would refuse), then
-    undo it: the same rules, so a preview and the save cannot disagree."""
+    undo it: the same rules, so a preview and the save cannot disagree.
+    ask_first: when the change takes something away (a pool holds less on some day, grants are
+    suspended, the pool closes), undo it and return its what-if (`held`) for the person to confirm.
+    confirmed: the fingerprint of the what-if the person confirmed; the change stays only if it
+    still takes away exactly that, else it is held again with the new what-if."""
     on = on or today()
     features = _features_by_code()
 
@@ -129,6 +136,8 @@ def licenses_save(
     owner = pools.pool_owner(group)
     change = PoolChange([owner, group if current.restricted else None], on=on)
     spans_before = totals.own_spans(group.pk) if current.restricted and not structure_changes else []
+    describe = preview or ask_first or confirmed is not None
+    reminders_before = whatif.reminder_days(group) if describe else {}
 
     # Apply.
     if current._state.adding or any(getattr(current, k) != v for k, v in settings.__dict__.items()):
@@ -167,9 +176,16 @@ def licenses_save(
     reschedule_reminders(group=group, on=on)
     after_pools = [owner, group if settings.restricted else None]
     moved_to = (group if settings.restricted else owner) if structure_changes else None
-    result = _resolve(change, after_pools, confirm=confirm_suspend, actor=actor, blocks=blocks,
-                      residents_moved_to=moved_to)
-    if preview:
+    result = _resolve(change, after_pools, confirm=confirm_suspend or ask_first or confirmed is not None,
+                      actor=actor, blocks=blocks, residents_moved_to=moved_to)
+    if describe:
+        closes = group if structure_changes and not settings.restricted else None
+        result.what_if = whatif.build(change=change, after_pools=after_pools, suspended=result.to_suspend,
+                                      reminders_before=reminders_before, group=group, closes=closes,
+                                      shared_with=owner)
+        takes_away = result.what_if.takes_away
+        result.held = takes_away and (ask_first or (confirmed is not None and confirmed != result.what_if.fingerprint))
+    if preview or result.held:
         transaction.set_rollback(True)  # this function's own atomic block: nothing of it stays
     return result
 

@@ -64,6 +64,7 @@ def _resolve(change: PoolChange, after_pools: list[Group | None], *, confirm: bo
                 + " " + _("Confirm to suspend these residents' grants: %(names)s.") % {"names": names},
                 [g for g, _day_, _pool in to_suspend],
             )
+        result.to_suspend = to_suspend
         for pool in soft_pools.values():
             now = [g for g, day, p in to_suspend if day == change.today and p.pk == pool.pk]
             _suspend(now, actor, pool)

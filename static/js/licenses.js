@@ -45,6 +45,20 @@
     if (addButton) addButton.focus();
   });
 
+  // The what-if of a change that takes something away: read first; "Keep editing" puts it away
+  // (the next Save shows it again, for whatever the form then says).
+  const whatIf = document.getElementById("what-if");
+  if (whatIf) {
+    whatIf.focus();
+    const keep = whatIf.querySelector("[data-keep-editing]");
+    if (keep) keep.addEventListener("click", (event) => {
+      event.preventDefault();
+      whatIf.hidden = true;
+      const heading = document.getElementById("blocks-h");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    });
+  }
+
   const reminder = document.getElementById("id_reminder_enabled");
   const options = document.getElementById("reminder-options");
   if (reminder && options) {

@@ -259,6 +259,12 @@ def test_removed_new_card_is_not_created_and_a_saved_block_can_be_removed(compan
     saved.locator("summary").click()  # a saved card opens for editing when selected
     saved.get_by_role("button", name="Remove this block").click()
     page.get_by_role("button", name="Save").click()
+    # Removing a block takes licenses away: the what-if first, saved when confirmed.
+    what_if = page.locator("#what-if")
+    expect(what_if.get_by_role("table").get_by_role("row").nth(1).get_by_role("cell")).to_have_text(
+        [f"{iso(today)} – {iso(today + timedelta(days=90))}", "13", "10", "0"])
+    assert sorted(b.note for b in own_blocks(tree["Dealer A1"])) == ["keep", "short"]
+    what_if.get_by_role("button", name="Confirm and save").click()
     expect(saved_message(page)).to_be_visible()
     expect(cards(page)).to_have_count(1)
     expect(page.locator("#block-states li")).to_have_text([f"Plus {iso(today)} – no end: active"])

@@ -38,6 +38,14 @@ def shoot(page, folder: Path, name: str) -> None:
 def test_the_pages_people_use(tree, person, operator, browser_login, live_server, folder):
     today = dealer_and_site_pools(tree, operator)
     admin = person(Role.COMPANY_ADMIN, tree["Company A"], email="ca@test.example", is_staff=True, name="Olena")
+    residents = []
+    for name, email in (("Rita Resident", "rita@test.example"), ("Petro Resident", "petro@test.example")):
+        resident = UserFactory(email=email, name=name)
+        apartment = tree.apartment("Site A1")
+        Membership.objects.create(user=resident, group=apartment, role=Role.RESIDENT)
+        services.grant_set(group=apartment, user=resident, quantities={"virtual_numbers": 2, "mobile_apps": 1},
+                           actor=operator)
+        residents.append(resident)
     page = browser_login(admin)
 
     page.goto(f"{live_server.url}/groups/")
@@ -57,6 +65,14 @@ def test_the_pages_people_use(tree, person, operator, browser_login, live_server
     expect(page.locator("#form-errors")).to_be_visible()
     shoot(page, folder, "edit-licenses-errors")
 
+    # Lowering Site A1's block: the what-if (Petro's grant, the newer, would be suspended).
+    page.goto(f"{live_server.url}/licenses/groups/{tree['Site A1'].pk}/")
+    cards(page).first.locator("summary").click()
+    fill_card(cards(page).first, vn=3, apps=3)
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#what-if-suspensions")).to_contain_text("Petro Resident")
+    shoot(page, folder, "edit-licenses-what-if")
+
     page.set_viewport_size({"width": 1366, "height": 768})
     page.locator("#language-switch").select_option("uk")
     page.get_by_role("button", name="Switch").click()
@@ -67,13 +83,8 @@ def test_the_pages_people_use(tree, person, operator, browser_login, live_server
     box = nav.bounding_box()
     assert box["height"] < 80, f"the navigation bar wraps at 1366 px in Ukrainian ({box['height']} px high)"
 
-    resident = UserFactory(email="rita@test.example", name="Rita Resident")
-    apartment = tree.apartment("Site A1")
-    Membership.objects.create(user=resident, group=apartment, role=Role.RESIDENT)
-    services.grant_set(group=apartment, user=resident, quantities={"virtual_numbers": 2, "mobile_apps": 1},
-                       actor=operator)
     page.context.clear_cookies()
-    page = browser_login(resident)
+    page = browser_login(residents[0])
     page.goto(f"{live_server.url}/licenses/mine/")
     expect(page.get_by_role("heading", name="My licenses")).to_be_visible()
     shoot(page, folder, "my-licenses")
