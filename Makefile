@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/licensetree
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: install run test test-fast test-pg lint chromium bench migrate clean screenshots
+.PHONY: install run prod prod-setup test test-fast test-pg lint chromium bench migrate clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,34 @@ run: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload & web=$$!; \
 	$(PY) manage.py send_license_reminders --enqueue; \
 	wait
+
+# The production shape on this machine: gunicorn (WEB_CONCURRENCY workers) on PostgreSQL and
+# Redis, two Celery workers and one beat, from the Procfile with honcho; Ctrl-C stops all.
+# Plain HTTP on 127.0.0.1:$(PROD_PORT), so cookies are not marked Secure and HTTPS is not forced.
+PROD_DB_URL ?= postgres://postgres@127.0.0.1:5432/licensetree_prod
+PROD_PORT ?= 8000
+PROD_DIR := var/prod
+define PROD_ENV
+export DJANGO_SETTINGS_MODULE=config.settings.production DATABASE_URL=$(PROD_DB_URL) CELERY_BROKER_URL=$(REDIS_URL) \
+  DJANGO_SECRET_KEY="$$(cat $(PROD_DIR)/secret_key)" DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
+  DJANGO_CSRF_TRUSTED_ORIGINS=http://127.0.0.1:$(PROD_PORT),http://localhost:$(PROD_PORT) \
+  DJANGO_SECURE_SSL_REDIRECT=false DJANGO_SECURE_COOKIES=false DJANGO_SECURE_HSTS_SECONDS=0 \
+  EMAIL_URL=$${EMAIL_URL:-filemail://} EMAIL_FILE_PATH=$${EMAIL_FILE_PATH:-$(CURDIR)/$(PROD_DIR)/mail} \
+  SITE_URL=http://127.0.0.1:$(PROD_PORT) PORT=$(PROD_PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/$(PROD_DIR)/metrics \
+  CELERY_BEAT_SCHEDULE_FILE=$(PROD_DIR)/celerybeat-schedule PATH=$(CURDIR)/$(VENV)/bin:$$PATH
+endef
+
+prod-setup: install
+	mkdir -p $(PROD_DIR)/mail $(PROD_DIR)/metrics
+	test -s $(PROD_DIR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $(PROD_DIR)/secret_key
+	$(PY) -m config.ensure_database "$(PROD_DB_URL)"
+	$(PROD_ENV); rm -f $(PROD_DIR)/metrics/*.db; \
+	  $(PY) manage.py collectstatic --noinput -v 0 && $(PY) manage.py migrate --noinput && \
+	  $(PY) manage.py check --deploy --fail-level ERROR && $(PY) manage.py seed_demo --if-empty
+
+prod: prod-setup
+	@echo "Serving the production shape on http://127.0.0.1:$(PROD_PORT)  (health: /health/, Ctrl-C stops everything)"
+	$(PROD_ENV); { sleep 5; $(PY) manage.py expire_licenses --enqueue; $(PY) manage.py send_license_reminders --enqueue; } & exec $(VENV)/bin/honcho start -f Procfile
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:

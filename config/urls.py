@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .health import health_view
 
 PASSWORD_PAGE = "registration/password_page.html"
 
@@ -24,6 +25,9 @@ urlpatterns = [
     path("licenses/", include("licenses.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    # Operations: health for load balancers and monitors, metrics for Prometheus (local addresses).
+    path("health/", health_view(), name="health"),
+    path("metrics", views.metrics, name="metrics"),
 ]
 
 handler500 = "config.views.server_error"

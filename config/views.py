@@ -71,3 +71,14 @@ def switch_language(request: HttpRequest) -> HttpResponse:
             request.user.save(update_fields=["language"])
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (django-prometheus), for scrapers on the allowed addresses only: the
+    counts name views and models, which is nobody else's business. Others get a plain 404."""
+    from django.http import Http404
+    from django_prometheus.exports import ExportToDjangoView
+
+    if request.META.get("REMOTE_ADDR") not in settings.METRICS_ALLOWED_IPS:
+        raise Http404
+    return ExportToDjangoView(request)

@@ -313,3 +313,18 @@ class PoolDevices(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool_id}: {self.count}"
+
+
+class SweepRun(models.Model):
+    """When each scheduled sweep last started and finished: the beat's freshness, read by the
+    health check (a sweep that has not finished within its period means the beat or the workers
+    are not doing their job)."""
+
+    name = models.CharField(max_length=100, primary_key=True)  # the task's name
+    day = models.DateField(null=True, blank=True)  # the license day it swept
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)  # the last run's failure, empty once one succeeds
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.finished_at or 'never finished'}"

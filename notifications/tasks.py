@@ -5,6 +5,7 @@ from celery import shared_task
 
 from config.enqueue import enqueue_on_commit
 from licenses import services as license_services
+from licenses import sweeps
 
 from . import services
 
@@ -20,9 +21,10 @@ class RemindersFailed(Exception):
 )
 def send_license_reminders(self, today: str | None = None) -> int:
     on = date.fromisoformat(today) if today else license_services.today()
-    result = services.send_license_reminders(on=on)
-    if result.failures:
-        raise RemindersFailed("; ".join(result.failures[:5]))
+    with sweeps.recorded(self.name, on):
+        result = services.send_license_reminders(on=on)
+        if result.failures:
+            raise RemindersFailed("; ".join(result.failures[:5]))
     return sum(1 for a in result.actions if a.status == "sent")
 
 

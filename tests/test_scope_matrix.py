@@ -472,7 +472,9 @@ def test_pages_inside_scope_answer_name_nothing_outside_and_offer_only_scoped_ch
     pages += ["/admin/", *(f"/admin/{label}/" for label in ("groups", "licenses", "notifications", "axes"))]
     for path in pages:
         response = _followed(client, client.get(path))
-        if response.status_code >= 500:
+        # /health/ says 503 while a check fails (here: no sweep has run yet); tests/test_ops.py.
+        unhealthy = path.startswith(reverse("health")) and response.status_code == 503
+        if response.status_code >= 500 and not unhealthy:
             findings.add(role, "GET", path, f"answered {response.status_code}")
             continue
         _check_body(findings, role, "GET", path, _body(response), outside_names)

@@ -6,6 +6,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from config.observability import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -31,12 +33,17 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "bootstrap",
+    "health_check",
+    "django_prometheus",
     "groups",
     "licenses",
     "notifications",
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request id and one log line per request, with its duration; then the metrics.
+    "config.observability.RequestLogMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -50,8 +57,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.UserLanguageMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -195,9 +204,14 @@ LICENSE_TRIAL_QUANTITIES = {
 LICENSE_BASIC_QUANTITIES = {"virtual_numbers": 2, "mobile_apps": 2}
 DASHBOARD_USAGE_THRESHOLD = env.int("DASHBOARD_USAGE_THRESHOLD", default=90)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# Logs: JSON lines (LOG_FORMAT=json, production's default) or text, each with the request id,
+# user id and task id it belongs to (config/observability.py).
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env("DJANGO_LOG_LEVEL", default="INFO"))
+# Celery keeps Django's logging instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Health (/health/): how late a scheduled sweep may finish before the beat counts as stale.
+HEALTH_BEAT_GRACE_MINUTES = env.int("HEALTH_BEAT_GRACE_MINUTES", default=60)
+# /metrics (Prometheus) answers only these client addresses; others get a 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])

@@ -9,10 +9,17 @@ class Command(OpsCommand):
     def add_arguments(self, parser):
         self.add_day_argument(parser, "The day to sweep for, YYYY-MM-DD")
         parser.add_argument("--dry-run", action="store_true", help="Print what would be done; change nothing.")
+        parser.add_argument("--enqueue", action="store_true", help="Hand the sweep to the Celery worker instead.")
         self.add_format_argument(parser)
 
     def handle(self, *args, **options):
         on = self.day(options)
+        if options["enqueue"]:
+            from licenses.tasks import expire_licenses
+
+            expire_licenses.delay(on.isoformat())
+            self.stdout.write(f"expiry sweep for {on.isoformat()} handed to the worker")
+            return
         actions = expiry.expire_licenses(on=on, dry_run=options["dry_run"])
         prefix = "would " if options["dry_run"] else ""
         self.emit([a.as_dict() for a in actions], options["format"],
