@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/licensetree
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: install run prod prod-setup test test-fast test-pg lint chromium bench migrate clean screenshots
+.PHONY: install run prod prod-setup loadtest drill test test-fast test-pg lint chromium bench migrate clean screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ run: migrate
 # Plain HTTP on 127.0.0.1:$(PROD_PORT), so cookies are not marked Secure and HTTPS is not forced.
 PROD_DB_URL ?= postgres://postgres@127.0.0.1:5432/licensetree_prod
 PROD_PORT ?= 8000
-PROD_DIR := var/prod
+PROD_DIR ?= var/prod
 define PROD_ENV
 export DJANGO_SETTINGS_MODULE=config.settings.production DATABASE_URL=$(PROD_DB_URL) CELERY_BROKER_URL=$(REDIS_URL) \
   DJANGO_SECRET_KEY="$$(cat $(PROD_DIR)/secret_key)" DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
@@ -62,6 +62,17 @@ prod-setup: install
 prod: prod-setup
 	@echo "Serving the production shape on http://127.0.0.1:$(PROD_PORT)  (health: /health/, Ctrl-C stops everything)"
 	$(PROD_ENV); { sleep 5; $(PY) manage.py expire_licenses --enqueue; $(PY) manage.py send_license_reminders --enqueue; } & exec $(VENV)/bin/honcho start -f Procfile
+
+# The load test (not a test): 50 dealer administrators for 2 minutes on the production shape,
+# port 8001, database licensetree_load (rebuilt with --fresh). Report in var/loadtest/report.md.
+# Smaller: make loadtest LOADTEST_ARGS="--users 10 --run-time 1m"
+LOAD_STAMP := $(VENV)/.installed-load
+$(LOAD_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e ".[load]"
+	touch $(LOAD_STAMP)
+
+loadtest: install $(LOAD_STAMP) var
+	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:
