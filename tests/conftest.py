@@ -16,6 +16,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://… (make test-pg)"))
+    # Browser tests last: once Playwright's sync API has started, an asyncio loop stays running on
+    # the main thread, and Django cannot call an async view (/health/) from such a thread. A
+    # gunicorn worker has no such loop; the tests before the browser must not either.
+    items.sort(key=lambda item: "e2e" in item.keywords)
 
 
 @pytest.fixture(autouse=True)
