@@ -121,8 +121,8 @@ def combine(parts: list[RenderedMail]) -> RenderedMail:
     )
 
 
-def build_message(rendered: RenderedMail, to: str, connection=None) -> EmailMultiAlternatives:
+def build_message(rendered: RenderedMail, to: str, connection=None, headers=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(rendered.subject, rendered.text_body, settings.DEFAULT_FROM_EMAIL, [to],
-                                     connection=connection)
+                                     connection=connection, headers=headers)
     message.attach_alternative(rendered.html_body, "text/html")
     return message

@@ -3,11 +3,17 @@
 Blocks carry `next_reminder_on`, kept by the licenses services, so the sweep reads only the
 blocks that are due. For each due block it takes the latest reminder that fell due (after an
 outage, that one alone, not a backlog). Each (block, reminder day, recipient) is claimed by
-inserting a ledger row with a unique key in the same transaction that sends the mail: a
-second sweep running at once waits on that key and then skips; a failed send rolls the claim
-back, so the next run or the task's retry sends it again. Never lost, never doubled.
+inserting (or, after a failed attempt, updating) a ledger row with a unique key in the same
+transaction that sends the mail: a second sweep running at once waits on that key and then
+skips; a failed send rolls the claim back and leaves a row that says "not sent", with the
+attempts and the last error, so the next run or the task's retry sends it again. Never lost.
+
+Never doubled in anyone's mailbox: the one window SMTP leaves (the server accepted the mail, and
+the process died before the claim's COMMIT) sends that mail again on redelivery, but with the
+same Message-ID, derived from the claim, so the mailbox holds one message.
 """
 
+import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -115,10 +121,18 @@ class _Batch:
     def __init__(self, renderer: "mail.Renderer", on: date):
         self.renderer = renderer
         self.on = on
-        self.connection = get_connection(fail_silently=False)  # opened at the first mail, closed by finish()
+        self._connection = None  # made and opened at the first mail, closed by close()
         self.notified: list[int] = []  # blocks whose administrators heard about them
         self.advance: list[tuple[LicenseBlock, PoolSettings]] = []  # groups whose every mail went out
         self.recipients: dict[int, list[User]] = {}  # group id -> who hears about its blocks
+
+    @property
+    def connection(self):
+        """The batch's mail connection, made at the first mail: a backend that cannot even be made
+        (the mail folder is a file, say) fails that mail, which is logged and retried, not the sweep."""
+        if self._connection is None:
+            self._connection = get_connection(fail_silently=False)
+        return self._connection
 
     def send(self, message) -> None:
         """Send over the batch's connection; a failure closes it, so the next mail opens a new one."""
@@ -126,12 +140,15 @@ class _Batch:
             self.connection.open()  # a no-op once open
             message.send(fail_silently=False)
         except Exception:
-            self.connection.close()
+            if self._connection is not None:
+                self._connection.close()
             raise
 
     def close(self) -> None:
+        if self._connection is None:
+            return
         try:
-            self.connection.close()
+            self._connection.close()
         except Exception as exc:  # noqa: BLE001 - the mails went; a failed QUIT changes nothing
             log.warning("closing the mail connection failed: %s", exc)
 
@@ -190,7 +207,8 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
             _send_one(group, recipient, due, on=on, dry_run=dry_run, result=result, work=work)
         except Exception as exc:  # noqa: BLE001 - SMTP and friends: retried by the next run
             ok = False
-            log.warning("reminder to %s for group %s failed: %s", recipient.email, group.pk, exc)
+            log.warning("reminder to %s for group %s failed: %r", recipient.email, group.pk, exc)
+            _record_failure(recipient, due, exc)
             result.failures.append(f"{recipient.email} / group {group.pk}: {exc}")
             for kind, items in due.items():
                 for block, day in items:
@@ -198,24 +216,56 @@ def _remind_group(group: Group, blocks: list[LicenseBlock], group_settings: Pool
     return ok
 
 
-def _claim(recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], now) -> set[tuple[int, date]]:
-    """Insert the ledger rows of this mail in one statement; the (block, day) pairs this call
-    claimed. A row already there (sent before, or by a sweep running at once: it waits on the
-    unique key until that one commits) is skipped."""
-    rows = [(block.pk, day, recipient.pk, kind, now, now, 1, "")
-            for kind, items in due.items() for block, day in items]
+def _upsert(recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], *, sent_at, error: str,
+            on_conflict: str) -> set[tuple[int, date]]:
+    """One INSERT … ON CONFLICT (block, day, recipient) of this mail's ledger rows; the (block,
+    day) pairs it inserted or updated. `on_conflict` is the DO UPDATE's SET ({table} names the
+    ledger, as PostgreSQL wants the existing row's columns qualified), applied only to rows
+    not sent yet: a row already sent (or being sent by a sweep running at once, whose row lock
+    this waits on) is left alone and not returned."""
     table = connection.ops.quote_name(ReminderLedger._meta.db_table)
     ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    rows = [(block.pk, ops.adapt_datefield_value(day), recipient.pk, kind, now,
+             ops.adapt_datetimefield_value(sent_at), 1, error)
+            for kind, items in due.items() for block, day in items]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (block_id, day, recipient_id, kind, created_at, sent_at, attempts, last_error) "
             f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s)'] * len(rows))} "
-            f"ON CONFLICT (block_id, day, recipient_id) DO NOTHING RETURNING block_id, day",
-            [v for b, d, r, k, c, s_, a, e in rows
-             for v in (b, ops.adapt_datefield_value(d), r, k, ops.adapt_datetimefield_value(c),
-                       ops.adapt_datetimefield_value(s_), a, e)])
-        claimed = cursor.fetchall()
-    return {(block_id, day if isinstance(day, date) else date.fromisoformat(day)) for block_id, day in claimed}
+            f"ON CONFLICT (block_id, day, recipient_id) DO UPDATE SET {on_conflict.format(table=table)} "
+            f"WHERE {table}.sent_at IS NULL RETURNING block_id, day",
+            [v for row in rows for v in row])
+        done = cursor.fetchall()
+    return {(block_id, day if isinstance(day, date) else date.fromisoformat(day)) for block_id, day in done}
+
+
+def _claim(recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], now) -> set[tuple[int, date]]:
+    """Claim this mail's ledger rows as sent, inside the transaction that sends it; the (block,
+    day) pairs this call claimed (new rows, and rows of earlier failed attempts)."""
+    return _upsert(recipient, due, sent_at=now, error="",
+                   on_conflict="sent_at = EXCLUDED.sent_at, attempts = {table}.attempts + 1, last_error = ''")
+
+
+def _record_failure(recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], exc: Exception) -> None:
+    """After the failed attempt rolled back, say so in the ledger (its own transaction): the row
+    stays unsent, counts the attempt and keeps the error for the ledger page."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    try:
+        with transaction.atomic():
+            _upsert(recipient, due, sent_at=None, error=error,
+                    on_conflict="attempts = {table}.attempts + 1, last_error = EXCLUDED.last_error")
+    except Exception as db_exc:  # noqa: BLE001 - the mail's failure is already logged; this is bookkeeping
+        log.warning("could not record the failed reminder to %s in the ledger: %r", recipient.email, db_exc)
+
+
+def message_id(recipient: User, claimed: dict[str, list[tuple[LicenseBlock, date]]]) -> str:
+    """The mail's Message-ID, made from what it claims: a resend of the same claim (after a crash
+    between the SMTP server's reply and the COMMIT) is the same message, and mailboxes keep one."""
+    pairs = sorted(f"{block.pk}:{day.isoformat()}" for items in claimed.values() for block, day in items)
+    digest = hashlib.sha256(f"{recipient.pk}|{'|'.join(pairs)}".encode()).hexdigest()[:24]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return f"<reminder.{digest}@{domain}>"
 
 
 def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBlock, date]]], *, on: date,
@@ -223,7 +273,8 @@ def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBl
     if dry_run:
         for kind, items in due.items():
             sent = set(ReminderLedger.objects.filter(
-                recipient=recipient, block_id__in=[b.pk for b, _d in items]).values_list("block_id", "day"))
+                recipient=recipient, block_id__in=[b.pk for b, _d in items], sent_at__isnull=False)
+                .values_list("block_id", "day"))
             for block, day in items:
                 status = "already sent" if (block.pk, day) in sent else "would send"
                 result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, status))
@@ -261,7 +312,8 @@ def _send_one(group: Group, recipient: User, due: dict[str, list[tuple[LicenseBl
                                     kind=schedule.EXPIRING if claimed.get(schedule.EXPIRING) else schedule.EXPIRED,
                                     title=rendered.subject, body=rendered.text_body)
         # Sent inside the transaction: if it raises, the claim is rolled back and sent again later.
-        work.send(mail.build_message(rendered, recipient.email, connection=work.connection))
+        work.send(mail.build_message(rendered, recipient.email, connection=work.connection,
+                                     headers={"Message-ID": message_id(recipient, claimed)}))
         for kind, items in claimed.items():
             for block, day in items:
                 result.actions.append(ReminderAction(block.pk, group.pk, recipient.email, kind, day, "sent"))

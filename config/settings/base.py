@@ -169,7 +169,11 @@ if not CELERY_BROKER_URL.startswith("filesystem"):
     # Short timeouts: a web request that enqueues must not hang when the broker is down.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 3
+# Workers and the beat reconnect for as long as the broker is away (None: no limit), so an
+# outage never leaves the reminders without a worker, and the beat's 08:00 sweep is handed over
+# once Redis is back. A web request's enqueue is bounded by the connect timeout above instead:
+# kombu spends at most that long over all its attempts (tests/drills/test_broker_down.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"

@@ -72,10 +72,33 @@ def test_mail_follows_the_recipients_language(setup, mailoutbox):
 def test_smtp_failure_is_never_lost_never_doubled(setup, mailoutbox):
     with mock.patch("django.core.mail.message.EmailMessage.send", side_effect=SMTPException("down")):
         result = services.send_license_reminders(on=date(2027, 3, 17))
-    assert result.failures and not ReminderLedger.objects.exists()
+    assert result.failures
+    # The ledger says it was tried and why, and that it is not sent.
+    [row] = ReminderLedger.objects.all()
+    assert (row.sent_at, row.attempts, row.last_error) == (None, 1, "SMTPException: down")
+    assert [a.status for a in services.send_license_reminders(on=date(2027, 3, 17), dry_run=True).actions] \
+        == ["would send"]
     assert sent_on(date(2027, 3, 17))  # the retry sends it
     assert sent_on(date(2027, 3, 17)) == []
     assert len(mailoutbox) == 1
+    row.refresh_from_db()
+    assert row.sent_at is not None and (row.attempts, row.last_error) == (2, "")
+
+
+def test_a_resent_reminder_is_the_same_message(setup, mailoutbox):
+    """The Message-ID comes from what the mail claims: were it sent again after a crash between
+    the SMTP server's reply and the commit, the mailbox would see the same message."""
+    sent_on(date(2027, 3, 17))
+    first = mailoutbox[0].extra_headers["Message-ID"]
+    # As if the claim and what followed it had been rolled back by the crash:
+    ReminderLedger.objects.all().delete()
+    LicenseBlock.objects.update(next_reminder_on=date(2027, 3, 17))
+    assert len(sent_on(date(2027, 3, 17))) == 1
+    assert mailoutbox[1].extra_headers["Message-ID"] == first
+    assert mailoutbox[1].message()["Message-ID"] == first and first.startswith("<reminder.")
+    # The next week's reminder is another message.
+    assert len(sent_on(date(2027, 3, 24))) == 1
+    assert mailoutbox[2].extra_headers["Message-ID"] != first
 
 
 def test_notifications_show_in_the_web_ui(setup, client):
