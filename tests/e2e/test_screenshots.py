@@ -64,6 +64,13 @@ def test_the_pages_people_use(tree, person, operator, browser_login, live_server
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#form-errors")).to_be_visible()
     shoot(page, folder, "edit-licenses-errors")
+    # The message under the refused quantity does not push the other inputs out of line.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    tops = {name: page.locator(f"[name=blocks-1-f_{name}]").bounding_box()["y"]
+            for name in ("virtual_numbers", "mobile_apps", "ukey2_keys")}
+    assert max(tops.values()) - min(tops.values()) < 2, tops
+    cards(page).last.locator("[name=blocks-1-f_virtual_numbers]").scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / "edit-licenses-errors-quantities-1366x768.png"))
 
     # Lowering Site A1's block: the what-if (Petro's grant, the newer, would be suspended).
     page.goto(f"{live_server.url}/licenses/groups/{tree['Site A1'].pk}/")
@@ -82,6 +89,17 @@ def test_the_pages_people_use(tree, person, operator, browser_login, live_server
     page.set_viewport_size({"width": 1366, "height": 768})
     box = nav.bounding_box()
     assert box["height"] < 80, f"the navigation bar wraps at 1366 px in Ukrainian ({box['height']} px high)"
+
+    # The Licenses form in Ukrainian: the long mobile-app label keeps its input in line.
+    page.goto(f"{live_server.url}/licenses/groups/{tree['Site A1'].pk}/")
+    cards(page).first.locator("summary").click()
+    shoot(page, folder, "edit-licenses-uk")
+    for width, height in SIZES.values():
+        page.set_viewport_size({"width": width, "height": height})
+        tops = {name: page.locator(f"[name=blocks-0-f_{name}]").bounding_box()["y"]
+                for name in ("virtual_numbers", "mobile_apps", "ukey2_keys")}
+        if width >= 768:  # side by side there; stacked on a phone
+            assert max(tops.values()) - min(tops.values()) < 2, f"inputs out of line at {width} px: {tops}"
 
     page.context.clear_cookies()
     page = browser_login(residents[0])
