@@ -74,6 +74,15 @@ $(LOAD_STAMP): pyproject.toml | $(STAMP)
 loadtest: install $(LOAD_STAMP) var
 	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
 
+# Fault drills: every drill of tests/drills on PostgreSQL and a private Redis (make test runs
+# them too), then PostgreSQL stopped for 5 s in the middle of a load test (20 administrators,
+# 90 s). STOPS AND STARTS THE MACHINE'S POSTGRESQL: nothing else may be using it meanwhile.
+DRILL_ARGS ?= --users 20 --run-time 90s --restart-database-at 40 --database-down-for 5
+drill: install $(LOAD_STAMP) var
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) \
+	  $(PY) -m pytest -m drill -q -rxXs tests/drills
+	$(PY) -m bench.loadtest $(DRILL_ARGS)
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:
 	@command -v /usr/bin/chromium >/dev/null || { \

@@ -1,3 +1,8 @@
+import logging
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import translation
 
 
@@ -19,10 +24,24 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+def database_unavailable(exception) -> HttpResponse | None:
+    """The 503 page when `exception` says the database went away (restarted, unreachable), else
+    None. It says so, and that nothing was saved (every write is one transaction). The
+    connection is dropped if unusable, so the next request opens a new one."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    logging.getLogger(__name__).error("database unavailable: %s", exception)
+    connection.close_if_unusable_or_obsolete()
+    # Rendered without the request: the navigation's context processors need the database.
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
 class DatabaseUnavailableMiddleware:
-    """The database went away (restarted, unreachable): a 503 page that says so and that
-    nothing was saved (every write is one transaction), instead of a bare 500. The connection
-    is dropped, so the next request opens a new one."""
+    """A view that meets a database gone away answers the 503 page. The same failure in a
+    middleware (the session or the user loaded before any view) reaches handler500
+    (config.views.server_error), which answers the same page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,17 +50,4 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        import logging
-
-        from django.db import InterfaceError, OperationalError, connection
-        from django.http import HttpResponse
-        from django.template.loader import render_to_string
-
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        logging.getLogger(__name__).error("database unavailable: %s", exception)
-        connection.close_if_unusable_or_obsolete()
-        # Rendered without the request: the navigation's context processors need the database.
-        response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "30"
-        return response
+        return database_unavailable(exception)

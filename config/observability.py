@@ -53,7 +53,9 @@ class RequestLogMiddleware:
             response["X-Request-ID"] = rid
             return response
         finally:
-            user = getattr(request, "user", None)
+            # Only a user already loaded: loading one here would query the database, which may
+            # be what just failed.
+            user = getattr(request, "_cached_user", None)
             if user is not None and user.is_authenticated:
                 user_id.set(user.pk)
             level = logging.ERROR if status >= 500 else logging.INFO

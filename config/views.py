@@ -1,6 +1,8 @@
 """Pages that belong to no app: home, the person's own account (login, lockout, profile,
 language) and the error pages."""
 
+import sys
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -15,11 +17,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from groups.models import Role
 
 from .forms import LoginForm, ProfileForm
+from .middleware import database_unavailable
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 page with the site's navigation; when even that fails (the database is down, say),
-    Django's plain page. Neither shows data or a traceback."""
+    """The 500 page with the site's navigation; when even that fails, Django's plain page. Neither
+    shows data or a traceback. When what failed is the database (a middleware loading the
+    session while PostgreSQL restarts, say), the 503 page that says so."""
+    unavailable = database_unavailable(sys.exc_info()[1])
+    if unavailable is not None:
+        return unavailable
     try:
         return render(request, "500.html", status=500)
     except Exception:  # noqa: BLE001 - whatever broke the request may break this page too

@@ -4,6 +4,7 @@ the sweeps' runs, and the page a person sees when the database is away."""
 import json
 import logging
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -134,6 +135,21 @@ def test_the_database_going_away_gives_a_503_page_that_says_nothing_was_saved():
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "nothing was saved" in response.content.decode()
     assert middleware.process_exception(request, ValueError("a bug")) is None  # a bug stays a 500
+
+
+def test_the_database_going_away_before_any_view_gives_the_same_503_page(client, operator, caplog):
+    """PostgreSQL restarting while a middleware loads the session (before any view): the 503
+    page, with its request id and one log line, not a bare 500 (the PostgreSQL drill found it)."""
+    client.force_login(operator)
+    client.raise_request_exception = False
+    gone = OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+    with mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=gone), \
+            caplog.at_level(logging.INFO, logger="licensetree.request"):
+        response = client.post("/licenses/groups/1/", {"restricted": "on"})
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "nothing was saved" in response.content.decode() and response["X-Request-ID"]
+    [line] = [r for r in caplog.records if r.name == "licensetree.request"]
+    assert line.status == 503 and line.request_id == response["X-Request-ID"]
 
 
 def test_seed_demo_if_empty_never_mixes_the_demo_into_real_data(tree):

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -48,6 +49,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8001, help="port of the production shape (default 8001; never 8000)")
     p.add_argument("--redis-url", default=os.environ.get("LOADTEST_REDIS_URL", DEFAULT_REDIS),
                    help=f"the Celery broker of the production shape (default {DEFAULT_REDIS})")
+    p.add_argument("--restart-database-at", type=float, default=None, metavar="SECONDS",
+                   help="the PostgreSQL drill (make drill): restart the machine's PostgreSQL this many seconds into "
+                        "the load; then only 503 pages that say nothing was saved may appear, and only while it is "
+                        "down, the app must recover without a restart, and check_integrity must be clean")
+    p.add_argument("--database-down-for", type=float, default=5, metavar="SECONDS",
+                   help="with --restart-database-at: how long PostgreSQL stays stopped before it starts again "
+                        "(default 5)")
     p.add_argument("--health-timeout", type=float, default=300, help="seconds to wait for /health/ (default 300)")
     args = p.parse_args(argv)
     if args.port == 8000:
@@ -179,6 +187,85 @@ class Prod:
             return None
 
 
+class DatabaseRestart:
+    """The PostgreSQL drill: `seconds` into the load, stop the machine's PostgreSQL cluster (fast
+    mode: open connections are cut), keep it down `down_for` seconds, start it again. Only for a
+    machine where nothing else uses that PostgreSQL meanwhile (make drill)."""
+
+    RECOVERY = 15.0  # seconds after the start within which the app must answer again
+
+    def __init__(self, seconds: float, down_for: float):
+        self.seconds, self.down_for = seconds, down_for
+        self.t0 = self.t1 = None  # wall-clock: stop issued, start finished
+        self.error = None
+        self.version, self.cluster = self._cluster()
+        self.thread = threading.Thread(target=self._run, name="database-restart", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _cluster() -> tuple[str, str]:
+        out = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            version, name, port, *_rest = line.split()
+            if port == "5432":
+                return version, name
+        raise RuntimeError(f"no PostgreSQL cluster on port 5432 in pg_lsclusters:\n{out}")
+
+    def _ctl(self, action: str) -> None:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", "-m", "fast", self.version, self.cluster,
+                        action], check=True, capture_output=True, text=True, timeout=60)
+
+    def _run(self) -> None:
+        time.sleep(self.seconds)
+        try:
+            self.t0 = time.time()
+            say(f"PostgreSQL {self.version}/{self.cluster}: stopping (fast) for {self.down_for:g} s")
+            self._ctl("stop")
+            time.sleep(self.down_for)
+            self._ctl("start")
+            self.t1 = time.time()
+            say(f"PostgreSQL started again after {self.t1 - self.t0:.1f} s")
+        except Exception as exc:  # noqa: BLE001 - reported by judge(); the cluster is started again below
+            self.error = exc
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.cluster, "start"],
+                           capture_output=True)
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def judge(self, server_errors: list[dict], outcomes: dict) -> tuple[int, list[str]]:
+        """(how many things broke the drill's rule, the report's lines). The rule: while the
+        database is away, a request may fail only with the 503 page that says nothing was saved;
+        outside that window, nothing fails; and the app answers again without a restart."""
+        if self.error is not None or self.t0 is None or self.t1 is None:
+            return 1, [f"PostgreSQL drill: the restart itself failed ({self.error or 'it never ran: load too short?'})"]
+        window = (self.t0 - 1, self.t1 + self.RECOVERY)
+        clean_503 = [e for e in server_errors
+                     if e["status"] == 503 and e.get("says_nothing_saved") and window[0] <= e["ts"] <= window[1]]
+        bad = [e for e in server_errors if e not in clean_503]
+        no_response = [e for e in outcomes.get("no_response", []) if not window[0] <= e["ts"] <= window[1]]
+        per_second = {int(k): v for k, v in outcomes.get("per_second", {}).items()}
+        answered_after = sum(v.get("answered", 0) for k, v in per_second.items() if k > window[1])
+        first_ok = min((k for k, v in per_second.items() if k > self.t1 and v.get("answered")), default=None)
+        lines = ["", "## PostgreSQL drill", "",
+                 f"PostgreSQL stopped (fast) {datetime.fromtimestamp(self.t0):%H:%M:%S}, started again "
+                 f"{datetime.fromtimestamp(self.t1):%H:%M:%S} ({self.t1 - self.t0:.1f} s down).",
+                 f"- 503 pages saying nothing was saved, within the outage (+{self.RECOVERY:g} s): {len(clean_503)}",
+                 f"- other 5xx, or 503 outside it: {len(bad)}",
+                 f"- requests without any response outside the outage: {len(no_response)}",
+                 f"- first request answered after the start: "
+                 f"{f'{first_ok - self.t1:+.0f} s' if first_ok is not None else 'none'}; "
+                 f"answered after the outage: {answered_after:,}",
+                 "", "Per second around the outage (answered / 503 / other 5xx / no response):", ""]
+        for k in sorted(per_second):
+            if self.t0 - 3 <= k <= self.t1 + 10:
+                v = per_second[k]
+                lines.append(f"- {datetime.fromtimestamp(k):%H:%M:%S}: {v.get('answered', 0)} / {v.get('503', 0)} / "
+                             f"{v.get('5xx', 0)} / {v.get('no response', 0)}")
+        broke = len(bad) + len(no_response) + (0 if answered_after else 1)
+        return broke, lines
+
+
 def run_locust(args) -> int:
     prefix = OUT_DIR / "stats"
     for old in OUT_DIR.glob("stats_*.csv"):
@@ -294,6 +381,7 @@ def main(argv=None) -> int:
     timings["data"] = ensure_data(args)
     prod = Prod(args, OUT_DIR / "prod.log")
     locust_rc = None
+    restart = None
     log_offset = 0
     stopped = "not started"
     try:
@@ -303,7 +391,11 @@ def main(argv=None) -> int:
         say(f"production shape healthy on http://127.0.0.1:{args.port} after {timings['health']:.0f} s")
         start = time.perf_counter()
         log_offset = prod.log_path.stat().st_size
+        restart = (DatabaseRestart(args.restart_database_at, args.database_down_for)
+                   if args.restart_database_at is not None else None)
         locust_rc = run_locust(args)
+        if restart:
+            restart.join()
         timings["locust"] = time.perf_counter() - start
         say(f"locust finished (exit status {locust_rc}) in {timings['locust']:.0f} s")
     except RuntimeError as exc:
@@ -331,6 +423,10 @@ def main(argv=None) -> int:
     fives_in_csv = sum(f["count"] for f in failures
                        if any(s in f["error"] for s in ("HTTP 5", "Server Error", "HTTPError('5", "HTTPError(\"5")))
     five_xx = max(len(server_errors), fives_in_csv)
+    drill_lines: list[str] = []
+    if restart is not None:
+        # The drill's own rule: 503 pages saying nothing was saved, only while the database is away.
+        five_xx, drill_lines = restart.judge(server_errors, outcomes)
     contention = outcomes.get("contention", {})
     over = contention.get("over_allocated_rounds", [])
     log_errors = server_errors_in_log(prod.log_path, {e.get("request_id") for e in server_errors}, start=log_offset)
@@ -346,7 +442,10 @@ def main(argv=None) -> int:
     if total:
         lines.append(f"Throughput: {total['rps']:.2f} requests/s over {total['requests']:,} requests; "
                      f"failures {total['failures']:,}.")
-    lines.append(f"5xx responses: {five_xx}" + (" (none)" if not five_xx else ""))
+    if restart is None:
+        lines.append(f"5xx responses: {five_xx}" + (" (none)" if not five_xx else ""))
+    else:
+        lines.append(f"Breaches of the PostgreSQL drill's rule: {five_xx}" + (" (none)" if not five_xx else ""))
     if contention:
         lines.append(f"Contention pool (room {contention.get('room', {}).get('virtual_numbers')} virtual numbers, "
                      f"each racer asks {contention.get('ask')}): {contention.get('rounds', 0)} rounds, "
@@ -370,6 +469,7 @@ def main(argv=None) -> int:
     if outcomes.get("no_response"):
         lines += ["", f"## Requests without a response: {len(outcomes['no_response'])}", ""] + \
             [f"- {e['at']} {e['name']} {e['url']}: {e['error']}" for e in outcomes["no_response"][:10]]
+    lines += drill_lines
     if server_errors:
         lines += ["", "## 5xx responses", ""] + [f"- {e['at']} HTTP {e['status']} {e['method']} {e['url']} "
                                                  f"({e['name']}), request id {e['request_id']}" for e in server_errors[:30]]

@@ -63,6 +63,7 @@ USAGE_CSV = "/licenses/reports/usage/?format=csv"
 # What happened, for the report (written at test stop).
 SERVER_ERRORS: list[dict] = []
 NO_RESPONSE: list[dict] = []
+PER_SECOND: dict[int, Counter] = defaultdict(Counter)  # wall-clock second -> answered / 503 / 5xx / no response
 COUNTS: Counter = Counter()
 ROUNDS: dict[int, Counter] = defaultdict(Counter)
 REFUSALS: list[str] = []
@@ -238,13 +239,19 @@ def form_errors(html: str) -> str:
 def _on_request(request_type, name, response_time, response_length, response=None, exception=None, url=None,
                 **_kwargs):
     status = getattr(response, "status_code", None) if response is not None else None
+    second = int(time.time())
     if status is not None and status >= 500:
         SERVER_ERRORS.append({"name": name, "method": request_type, "url": url, "status": status,
                               "request_id": response.headers.get("X-Request-ID"),
-                              "at": time.strftime("%H:%M:%S")})
+                              "at": time.strftime("%H:%M:%S"), "ts": time.time(),
+                              "says_nothing_saved": status == 503 and "nothing was saved" in (response.text or "")})
+        PER_SECOND[second]["503" if status == 503 else "5xx"] += 1
     elif exception is not None and not status:
         NO_RESPONSE.append({"name": name, "url": url, "error": repr(exception)[:300],
-                            "at": time.strftime("%H:%M:%S")})
+                            "at": time.strftime("%H:%M:%S"), "ts": time.time()})
+        PER_SECOND[second]["no response"] += 1
+    elif status is not None:
+        PER_SECOND[second]["answered"] += 1
 
 
 @events.test_stop.add_listener
@@ -263,6 +270,7 @@ def _on_test_stop(environment, **_kwargs):
                        "refused": sum(c.get("refused", 0) for c in rounds.values()),
                        "refusal_samples": RACE_REFUSALS},
         "unexpected_refusals": REFUSALS[:50],
+        "per_second": {str(k): dict(v) for k, v in sorted(PER_SECOND.items())},
     }, indent=1))
 
 
