@@ -4,8 +4,11 @@ first one's claim and skip it: nothing doubles, in the ledger or in anyone's mai
 
 import re
 import time
+from datetime import date
 
 import pytest
+
+from groups.models import Role
 
 from .conftest import (
     DAY,
@@ -78,3 +81,48 @@ def test_two_real_beats_firing_every_second_double_nothing(due_groups, private_r
     assert_each_once(expected, mail_dir)
     print(f"\ntwo beats: fired {sent_by}, sweeps run w1={sweeps_run(w1)} w2={sweeps_run(w2)}, "
           f"{len(delivered(mail_dir))} mails for {len(expected)} reminders")
+
+
+def test_two_expiry_sweeps_at_once_expire_and_suspend_each_once(tree, operator):
+    """Two beats also enqueue the 00:05 expiry sweep twice; two workers run it at once. Each block
+    is marked expired once (one history row), each resident past what is left is suspended once,
+    and the pools are consistent afterwards."""
+    from groups.models import Membership
+    from licenses import expiry, integrity
+    from licenses import services as license_services
+    from licenses.models import Grant, LicenseBlock
+    from tests.factories import UserFactory
+    from tests.licenses.helpers import block, company_pool, give
+    from tests.pg.test_concurrency import run_threads
+
+    start, ends, day = date(2027, 1, 1), date(2027, 3, 10), date(2027, 3, 17)
+    company_pool(tree, actor=operator, start=start)
+    due = []
+    for dealer, site in (("Dealer A1", "Site A1"), ("Dealer A2", "Site A2")):
+        give(tree[dealer], block(10, 10, start=start, until=ends, key="big"),
+             block(3, 3, start=start, until=date(2027, 12, 31), key="small"), actor=operator, on=start)
+        due.append(LicenseBlock.objects.get(group=tree[dealer], valid_until=ends).pk)
+        apartments = list(tree[site].get_descendants().filter(kind="apartment"))
+        for i in range(8):  # 8 residents with a virtual number each; 3 fit once the big block ends
+            resident = UserFactory(email=f"{site.replace(' ', '').lower()}-r{i}@test.example")
+            apartment = apartments[i % len(apartments)]
+            Membership.objects.create(user=resident, group=apartment, role=Role.RESIDENT)
+            license_services.grant_set(group=apartment, user=resident, quantities={"virtual_numbers": 1},
+                                       actor=operator, on=start)
+
+    history_before = {pk: LicenseBlock.history.filter(id=pk).count() for pk in due}
+    results: dict[int, list] = {}
+    errors = run_threads(lambda i: results.__setitem__(i, expiry.expire_licenses(on=day)), 2)
+    assert errors == []
+    actions = [a for run in results.values() for a in run]
+    expired = [a.block_id for a in actions if a.action == "expired"]
+    suspended = [a.detail for a in actions if a.action == "suspended"]
+    assert sorted(expired) == sorted(due), "each due block expired by exactly one of the two sweeps"
+    assert len(suspended) == len(set(suspended)) == 10, suspended  # 5 per dealer, none twice
+    assert Grant.objects.filter(suspended_at__isnull=False).count() == 10
+    # One history row records each expiry, not two.
+    assert {pk: LicenseBlock.history.filter(id=pk).count() - n for pk, n in history_before.items()} \
+        == dict.fromkeys(due, 1)
+    assert integrity.check(on=day) == []
+    print(f"\ntwo expiry sweeps at once: {len(expired)} blocks expired, {len(suspended)} residents suspended, "
+          f"split {[len(r) for r in results.values()]} actions between the two")
