@@ -196,6 +196,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_license_reminders",
         "schedule": crontab(minute=0, hour=8),
     },
+    # The same sweep on the half hour through the working day: a reminder a save made due today
+    # goes out the same day even when the save could not hand its sweep over (Redis was down).
+    # The ledger sends nothing twice; once the 08:00 run is done, a run reads only what is due.
+    "send-license-reminders-catch-up": {
+        "task": "notifications.tasks.send_license_reminders",
+        "schedule": crontab(minute=30, hour="9-20"),
+    },
 }
 
 # Product settings.
