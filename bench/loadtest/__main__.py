@@ -352,6 +352,52 @@ def server_errors_in_log(log_path: Path, request_ids: set[str], *, start: int = 
     return found
 
 
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def server_times(log_path: Path, *, start: int = 0) -> list[str]:
+    """The web's own time per route (each request's JSON log line carries duration_ms), from byte
+    `start` on: what the server spent, beside what locust saw (that plus the queue before a free
+    gunicorn worker, and the network)."""
+    by_route: dict[str, list[float]] = {}
+    if not log_path.exists():
+        return []
+    with log_path.open("rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    for line in text.splitlines():
+        body = line.split("|", 1)[1].strip() if "|" in line[:40] else line
+        if '"duration_ms"' not in body:
+            continue
+        try:
+            record = json.loads(body)
+        except ValueError:
+            continue
+        if record.get("logger") != "licensetree.request":
+            continue
+        if record.get("path") == "/health/":
+            continue
+        route = record.get("route")
+        # No route: answered before the URL was resolved (the 503 page while the database is away).
+        key = f"{record.get('method')} /{route}" if route is not None else \
+            f"{record.get('method')} (before any view: HTTP {record.get('status')})"
+        by_route.setdefault(key, []).append(float(record["duration_ms"]))
+    if not by_route:
+        return []
+    head = ["route (server time)", "requests", "p50 ms", "p95 ms", "p99 ms"]
+    body = [[k, f"{len(v):,}", f"{_percentile(v, .5):,.0f}", f"{_percentile(v, .95):,.0f}",
+             f"{_percentile(v, .99):,.0f}"] for k, v in sorted(by_route.items())]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=False)]
+    out = ["| " + " | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths,
+                                                                                               strict=True))) + " |",
+           "|" + "|".join(("-" * (w + 1) + ":") if i else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"]
+    out += ["| " + " | ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                              for i, (x, w) in enumerate(zip(row, widths, strict=True))) + " |" for row in body]
+    return out
+
+
 def table(rows: list[dict], total: dict | None) -> list[str]:
     head = ["page", "requests", "failures", "p50 ms", "p95 ms", "p99 ms", "req/s"]
     body = [[r["page"], f"{r['requests']:,}", f"{r['failures']:,}", f"{r['p50']:,.0f}", f"{r['p95']:,.0f}",
@@ -442,6 +488,11 @@ def main(argv=None) -> int:
     if total:
         lines.append(f"Throughput: {total['rps']:.2f} requests/s over {total['requests']:,} requests; "
                      f"failures {total['failures']:,}.")
+    served = server_times(prod.log_path, start=log_offset)
+    if served:
+        lines += ["", "The same requests as the server timed them (its JSON log's duration_ms; the gap to "
+                  "the table above is the wait for a free gunicorn worker on this machine's 2 cores):", "",
+                  *served, ""]
     if restart is None:
         lines.append(f"5xx responses: {five_xx}" + (" (none)" if not five_xx else ""))
     else:
