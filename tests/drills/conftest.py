@@ -173,9 +173,11 @@ def celery_procs(tmp_path, mail_dir):
     started: list[Proc] = []
 
     class Procs:
-        def worker(self, name: str, broker: str, queue: str = "celery", ready: bool = True, **env) -> Proc:
-            argv = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", f"--hostname={name}@drill",
-                    "-Q", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        def worker(self, name: str, broker: str, queue: str = "celery", ready: bool = True, pool: str = "solo",
+                   **env) -> Proc:
+            argv = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", "--concurrency=1",
+                    f"--hostname={name}@drill", "-Q", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                    "--without-heartbeat"]
             proc = Proc(name, argv, {**base_env, "CELERY_BROKER_URL": broker, **env}, tmp_path / f"{name}.log")
             started.append(proc)
             if ready:

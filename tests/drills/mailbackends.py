@@ -5,8 +5,9 @@ group, which process), so a drill counts what people received. Options, read fro
 settings first (an in-process drill overrides them) and the environment second (a worker):
 
 - DRILL_MAIL_DELAY: seconds each message takes to transfer (a slow SMTP server), default 0.
-- DRILL_HOLD_AT, DRILL_HOLD_PHASE: at this process's N-th message, write $DRILL_MAIL_DIR/held
-  and sleep (for the drill to SIGKILL the worker there): "before" the server accepted it, or
+- DRILL_HOLD_AT, DRILL_HOLD_PHASE: at this process's N-th message (unless some process held
+  already: $DRILL_MAIL_DIR/held exists), write $DRILL_MAIL_DIR/held and sleep (for the drill
+  to SIGKILL the worker there): "before" the server accepted it, or
   "after" it accepted it (the reply not yet read, the ledger not yet committed).
 - DRILL_REFUSE_FLAG: while this file exists, connecting or sending fails as a refusing SMTP
   server does; each refusal is a line in $DRILL_MAIL_DIR/refused.jsonl.
@@ -73,7 +74,8 @@ class DrillBackend(BaseEmailBackend):
         for message in email_messages:
             if self._refused("send"):
                 raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-            hold = int(option("DRILL_HOLD_AT", "0") or 0) == _accepted_here + 1
+            # Once per drill: a process that takes over (a new pool process) does not hold again.
+            hold = int(option("DRILL_HOLD_AT", "0") or 0) == _accepted_here + 1 and not (self.folder / "held").exists()
             phase = option("DRILL_HOLD_PHASE", "before")
             if hold and phase == "before":
                 self._hold()

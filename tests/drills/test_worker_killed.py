@@ -83,3 +83,32 @@ def test_a_worker_killed_after_the_smtp_server_accepted_a_mail_resends_only_that
     assert notification_counts() == dict.fromkeys(expected, 1)
     print(f"\nkill after accept: the server accepted {counts.total()} mails for {len(expected)} reminders "
           f"(the in-flight one twice, as {in_flight['message_id']}); each mailbox holds each reminder once")
+
+
+def test_a_pool_process_killed_mid_sweep_is_replaced_and_the_sweep_finishes_at_once(
+        due_groups, private_redis, celery_procs, mail_dir):
+    """`make prod`'s workers run a prefork pool: the OOM killer takes the pool process that runs
+    the sweep, not the worker. The worker notices, rejects the message back to the queue
+    (task_reject_on_worker_lost), a new pool process runs the sweep again without waiting for the
+    visibility timeout, and the ledger skips what was sent."""
+    import os
+    import signal
+
+    expected = due_groups(GROUPS, ADMINS)
+    w1 = celery_procs.worker("w1", private_redis.url, pool="prefork", DRILL_MAIL_DELAY="0.05", DRILL_HOLD_AT=str(HOLD_AT), DRILL_HOLD_PHASE="before")
+    enqueue_sweep(private_redis.url, DAY)
+    wait_for(lambda: (mail_dir / "held").exists(), 60, f"the pool process to reach its mail #{HOLD_AT}", procs=[w1])
+    child = int((mail_dir / "held").read_text())
+    assert child != w1.pid, "the mail must be sent by a pool process, not the worker itself"
+    os.kill(child, signal.SIGKILL)
+    # The same worker, a new pool process: the rest is sent within seconds, not after an hour.
+    wait_for(lambda: set(delivered_counts(mail_dir)) == expected, 60, "every reminder after the kill", procs=[w1])
+    wait_for(lambda: private_redis.backlog("celery") == (0, 0), 30, "the broker to have nothing left", procs=[w1])
+    counts = delivered_counts(mail_dir)
+    assert [k for k, n in counts.items() if n > 1] == [], "a reminder went twice"
+    assert ledger_keys() == dict.fromkeys(expected, 1)
+    assert notification_counts() == dict.fromkeys(expected, 1)
+    pids = {m["pid"] for m in delivered(mail_dir)}
+    assert child in pids and len(pids) == 2, pids
+    print(f"\npool process killed: {HOLD_AT - 1} mails before, {counts.total() - HOLD_AT + 1} by its "
+          f"replacement; {counts.total()} in all for {len(expected)} reminders")
