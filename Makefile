@@ -32,7 +32,7 @@ run: migrate
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=1 --pool=solo & worker=$$!; \
 	$(VENV)/bin/celery -A config beat --loglevel=INFO & beat=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload & web=$$!; \
-	$(PY) manage.py send_license_reminders --enqueue; \
+	$(PY) manage.py expire_licenses --enqueue; $(PY) manage.py send_license_reminders --enqueue; \
 	wait
 
 # The production shape on this machine: gunicorn (WEB_CONCURRENCY workers) on PostgreSQL and
