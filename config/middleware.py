@@ -24,16 +24,18 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
-def database_unavailable(exception) -> HttpResponse | None:
+def database_unavailable(exception, *, after_view: bool = False) -> HttpResponse | None:
     """The 503 page when `exception` says the database went away (restarted, unreachable), else
-    None. It says so, and that nothing was saved (every write is one transaction). The
-    connection is dropped if unusable, so the next request opens a new one."""
+    None. It says so, and that nothing was saved (every write is one transaction), unless the
+    view had finished (`after_view`: a middleware failed on the way out, after the view's
+    commit), where it asks the person to look before trying again. The connection is dropped if
+    unusable, so the next request opens a new one."""
     if not isinstance(exception, OperationalError | InterfaceError):
         return None
     logging.getLogger(__name__).error("database unavailable: %s", exception)
     connection.close_if_unusable_or_obsolete()
     # Rendered without the request: the navigation's context processors need the database.
-    response = HttpResponse(render_to_string("503.html"), status=503)
+    response = HttpResponse(render_to_string("503.html", {"after_view": after_view}), status=503)
     response["Retry-After"] = "30"
     return response
 

@@ -12,6 +12,7 @@ import uuid
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -53,9 +54,12 @@ class RequestLogMiddleware:
             response["X-Request-ID"] = rid
             return response
         finally:
-            # Only a user already loaded: loading one here would query the database, which may
-            # be what just failed.
-            user = getattr(request, "_cached_user", None)
+            # Only a user already loaded (by a view, or set by login()): loading one here would
+            # query the database, which may be what just failed.
+            user = request.__dict__.get("user")
+            user = getattr(user, "_wrapped", user)  # a lazy user not yet loaded is `empty`
+            if user is empty:
+                user = None
             if user is not None and user.is_authenticated:
                 user_id.set(user.pk)
             level = logging.ERROR if status >= 500 else logging.INFO

@@ -24,7 +24,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page with the site's navigation; when even that fails, Django's plain page. Neither
     shows data or a traceback. When what failed is the database (a middleware loading the
     session while PostgreSQL restarts, say), the 503 page that says so."""
-    unavailable = database_unavailable(sys.exc_info()[1])
+    # A URL resolved here means the view ran, and a middleware failed after it (on the way out).
+    unavailable = database_unavailable(sys.exc_info()[1],
+                                       after_view=getattr(request, "resolver_match", None) is not None)
     if unavailable is not None:
         return unavailable
     try:

@@ -152,6 +152,29 @@ def test_the_database_going_away_before_any_view_gives_the_same_503_page(client,
     assert line.status == 503 and line.request_id == response["X-Request-ID"]
 
 
+def test_the_database_going_away_after_the_view_does_not_claim_nothing_was_saved(client, operator):
+    """A middleware failing on the way out, after the view ran (and may have committed): the 503
+    page cannot say nothing was saved, and asks the person to look first."""
+    client.force_login(operator)
+    client.raise_request_exception = False
+    gone = OperationalError("server closed the connection unexpectedly")
+    with mock.patch("django.contrib.messages.middleware.MessageMiddleware.process_response", side_effect=gone):
+        response = client.get("/groups/")
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "nothing was saved" not in page and "cannot say whether your change was saved" in page
+
+
+def test_the_login_request_logs_the_user_it_logged_in(client, caplog, operator):
+    from tests.factories import PASSWORD
+
+    with caplog.at_level(logging.INFO, logger="licensetree.request"):
+        response = client.post("/login/", {"username": operator.email, "password": PASSWORD})
+    assert response.status_code == 302
+    [line] = [r for r in caplog.records if r.name == "licensetree.request"]
+    assert line.user_id == operator.pk
+
+
 def test_seed_demo_if_empty_never_mixes_the_demo_into_real_data(tree):
     from io import StringIO
 

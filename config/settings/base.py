@@ -170,10 +170,14 @@ if not CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # Workers and the beat reconnect for as long as the broker is away (None: no limit), so an
-# outage never leaves the reminders without a worker, and the beat's 08:00 sweep is handed over
-# once Redis is back. A web request's enqueue is bounded by the connect timeout above instead:
-# kombu spends at most that long over all its attempts (tests/drills/test_broker_down.py).
+# outage never leaves the reminders without a worker. A web request's enqueue is bounded by the
+# connect timeout above instead: kombu spends at most that long over all its attempts
+# (tests/drills/test_broker_down.py).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The beat marks an entry as run before it publishes it; with the default publish retries (3)
+# a sweep falling due while Redis is down would be dropped. Its entries keep trying instead, so
+# the 00:05 and 08:00 sweeps are handed over once Redis is back (the beat waits meanwhile).
+_BEAT_PUBLISH = {"retry_policy": {"max_retries": None, "interval_start": 1, "interval_step": 2, "interval_max": 30}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -191,17 +195,21 @@ CELERY_BEAT_SCHEDULE = {
     "expire-licenses": {
         "task": "licenses.tasks.expire_licenses",
         "schedule": crontab(minute=5, hour=0),
+        "options": _BEAT_PUBLISH,
     },
     "send-license-reminders": {
         "task": "notifications.tasks.send_license_reminders",
         "schedule": crontab(minute=0, hour=8),
+        "options": _BEAT_PUBLISH,
     },
-    # The same sweep on the half hour through the working day: a reminder a save made due today
-    # goes out the same day even when the save could not hand its sweep over (Redis was down).
-    # The ledger sends nothing twice; once the 08:00 run is done, a run reads only what is due.
+    # The same sweep every hour at :30 from 09:30 to 20:30: a reminder a save made due today goes
+    # out the same day (for saves until 20:30) even when the save could not hand its sweep over
+    # (Redis was down). The ledger sends nothing twice; after the 08:00 run a run reads only
+    # what is due.
     "send-license-reminders-catch-up": {
         "task": "notifications.tasks.send_license_reminders",
         "schedule": crontab(minute=30, hour="9-20"),
+        "options": _BEAT_PUBLISH,
     },
 }
 
