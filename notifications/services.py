@@ -8,9 +8,10 @@ transaction that sends the mail: a second sweep running at once waits on that ke
 skips; a failed send rolls the claim back and leaves a row that says "not sent", with the
 attempts and the last error, so the next run or the task's retry sends it again. Never lost.
 
-Never doubled in anyone's mailbox: the one window SMTP leaves (the server accepted the mail, and
-the process died before the claim's COMMIT) sends that mail again on redelivery, but with the
-same Message-ID, derived from the claim, so the mailbox holds one message.
+SMTP leaves one window: the server accepted the mail, and the process died before the claim's
+COMMIT. The redelivered sweep sends that mail again, but as the same message: its Message-ID is
+derived from the claim, so mail systems that drop duplicates by Message-ID (Gmail does) keep
+one, and any other shows the same message twice, never a second reminder.
 """
 
 import hashlib
@@ -260,10 +261,11 @@ def _record_failure(recipient: User, due: dict[str, list[tuple[LicenseBlock, dat
 
 
 def message_id(recipient: User, claimed: dict[str, list[tuple[LicenseBlock, date]]]) -> str:
-    """The mail's Message-ID, made from what it claims: a resend of the same claim (after a crash
-    between the SMTP server's reply and the COMMIT) is the same message, and mailboxes keep one."""
+    """The mail's Message-ID, made from what it claims (and the installation's SITE_URL, so two
+    installations never share one): a resend of the same claim, after a crash between the SMTP
+    server's reply and the COMMIT, is recognisably the same message."""
     pairs = sorted(f"{block.pk}:{day.isoformat()}" for items in claimed.values() for block, day in items)
-    digest = hashlib.sha256(f"{recipient.pk}|{'|'.join(pairs)}".encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{settings.SITE_URL}|{recipient.pk}|{'|'.join(pairs)}".encode()).hexdigest()[:24]
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     return f"<reminder.{digest}@{domain}>"
 

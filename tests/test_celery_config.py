@@ -18,7 +18,7 @@ def test_tasks_are_json_only_late_acked_and_time_limited():
 
 
 def test_a_reminder_made_due_by_a_save_goes_the_same_day_even_without_its_own_enqueue():
-    """Besides 08:00, the reminder sweep runs on the half hour from 09:30 to 20:30: a save whose
+    """Besides 08:00, the reminder sweep runs every hour at :30 from 09:30 to 20:30: a save whose
     enqueue failed (broker down) is caught up within the hour, not the next morning."""
     from datetime import datetime
     from zoneinfo import ZoneInfo

@@ -52,7 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--restart-database-at", type=float, default=None, metavar="SECONDS",
                    help="the PostgreSQL drill (make drill): restart the machine's PostgreSQL this many seconds into "
                         "the load; then only 503 pages that say nothing was saved may appear, and only while it is "
-                        "down, the app must recover without a restart, and check_integrity must be clean")
+                        "down (no 500, no request left unanswered), the app must recover without a restart, "
+                        "and check_integrity must be clean")
     p.add_argument("--database-down-for", type=float, default=5, metavar="SECONDS",
                    help="with --restart-database-at: how long PostgreSQL stays stopped before it starts again "
                         "(default 5)")
@@ -233,6 +234,14 @@ class DatabaseRestart:
     def join(self) -> None:
         self.thread.join()
 
+    def ensure_started(self) -> None:
+        """Whatever happened (Ctrl-C, an error in the middle of the outage), leave the machine's
+        PostgreSQL running: start it if it is not."""
+        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode != 0:
+            say("PostgreSQL is down: starting it again")
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.cluster, "start"],
+                           capture_output=True)
+
     def judge(self, server_errors: list[dict], outcomes: dict) -> tuple[int, list[str]]:
         """(how many things broke the drill's rule, the report's lines). The rule: while the
         database is away, a request may fail only with the 503 page that says nothing was saved;
@@ -243,7 +252,7 @@ class DatabaseRestart:
         clean_503 = [e for e in server_errors
                      if e["status"] == 503 and e.get("says_nothing_saved") and window[0] <= e["ts"] <= window[1]]
         bad = [e for e in server_errors if e not in clean_503]
-        no_response = [e for e in outcomes.get("no_response", []) if not window[0] <= e["ts"] <= window[1]]
+        no_response = outcomes.get("no_response", [])  # a clean failure is an answer: none may go without
         per_second = {int(k): v for k, v in outcomes.get("per_second", {}).items()}
         answered_after = sum(v.get("answered", 0) for k, v in per_second.items() if k > window[1])
         first_ok = min((k for k, v in per_second.items() if k > self.t1 and v.get("answered")), default=None)
@@ -252,7 +261,7 @@ class DatabaseRestart:
                  f"{datetime.fromtimestamp(self.t1):%H:%M:%S} ({self.t1 - self.t0:.1f} s down).",
                  f"- 503 pages saying nothing was saved, within the outage (+{self.RECOVERY:g} s): {len(clean_503)}",
                  f"- other 5xx, or 503 outside it: {len(bad)}",
-                 f"- requests without any response outside the outage: {len(no_response)}",
+                 f"- requests without any response: {len(no_response)}",
                  f"- first request answered after the start: "
                  f"{f'{first_ok - self.t1:+.0f} s' if first_ok is not None else 'none'}; "
                  f"answered after the outage: {answered_after:,}",
@@ -448,6 +457,8 @@ def main(argv=None) -> int:
         say(f"!! {exc}; the end of {prod.log_path.relative_to(BASE_DIR)}:")
         print("\n".join(prod.log_path.read_text(errors="replace").splitlines()[-30:]))
     finally:
+        if restart is not None:
+            restart.ensure_started()
         start = time.perf_counter()
         stopped = prod.stop()
         timings["stop"] = time.perf_counter() - start

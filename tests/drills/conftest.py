@@ -251,8 +251,9 @@ def delivered_counts(folder: Path) -> Counter:
 
 
 def mailbox_counts(folder: Path) -> Counter:
-    """How many messages each (recipient, group) finds in the mailbox: copies of one message (the
-    same Message-ID, accepted twice by the server) are one message there."""
+    """How many distinct messages (by Message-ID) each (recipient, group) was handed: copies of
+    one message accepted twice by the server count once (a mailbox that drops duplicates by
+    Message-ID shows one; any other, the same message twice)."""
     return Counter((m["to"], m["group"]) for m in {(m["to"], m["group"], m["message_id"]): m
                                                     for m in delivered(folder)}.values())
 

@@ -102,7 +102,7 @@ def test_saves_succeed_with_redis_stopped_and_each_reminder_goes_once_when_it_is
         # The worker lived through a short outage and reconnects by itself.
         time.sleep(1)
         assert worker.poll() is None, f"the worker died in a {outage:.1f} s outage:\n{worker.log_tail()}"
-        # The next scheduled sweep (the half-hourly catch-up) sends what the saves could not hand over.
+        # The next scheduled sweep (the hourly catch-up at :30) sends what the saves could not hand over.
         enqueue_sweep(private_redis.url, today)
         wait_for(lambda: {("d1@test.example", d1.pk), ("d2@test.example", d2.pk)} <= set(delivered_counts(mail_dir)),
                  40, "the reminders of the saves made during the outage", procs=[worker])

@@ -9,7 +9,7 @@ redelivery is the broker's own, not a re-enqueue by the test.
 Where the kill lands decides what the SMTP server sees: before it accepted a mail, every mail
 goes to it exactly once; after it accepted one and before the ledger row's COMMIT (the mail is
 sent inside the claiming transaction, which the kill rolls back), that one mail is handed to it
-again, with the same Message-ID, so each mailbox holds each reminder once."""
+again as the same message (the same Message-ID), never as a second, different reminder."""
 
 import pytest
 
@@ -75,14 +75,14 @@ def test_a_worker_killed_after_the_smtp_server_accepted_a_mail_resends_only_that
     doubled = {k: n for k, n in counts.items() if n > 1}
     assert doubled == {(in_flight["to"], in_flight["group"]): 2}, doubled
     copies = [m for m in delivered(mail_dir) if (m["to"], m["group"]) == (in_flight["to"], in_flight["group"])]
-    # ...as the same message: the mailbox holds one of each reminder.
+    # ...as the same message: one distinct message per reminder.
     assert {m["message_id"] for m in copies} == {in_flight["message_id"]}
     assert mailbox_counts(mail_dir) == dict.fromkeys(expected, 1)
     # What is kept is right: one ledger row and one notification in the web UI per reminder.
     assert ledger_keys() == dict.fromkeys(expected, 1)
     assert notification_counts() == dict.fromkeys(expected, 1)
     print(f"\nkill after accept: the server accepted {counts.total()} mails for {len(expected)} reminders "
-          f"(the in-flight one twice, as {in_flight['message_id']}); each mailbox holds each reminder once")
+          f"(the in-flight one twice, both {in_flight['message_id']}); one distinct message per reminder")
 
 
 def test_a_pool_process_killed_mid_sweep_is_replaced_and_the_sweep_finishes_at_once(
