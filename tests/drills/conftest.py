@@ -269,6 +269,17 @@ def notification_counts() -> Counter:
     return Counter(Notification.objects.values_list("user__email", "group_id"))
 
 
+def assert_each_once(expected: set[tuple[str, int]], folder: Path) -> Counter:
+    """Every expected reminder was handed to the SMTP server once, none lost, none twice, with
+    one ledger row and one in-app notification each. Returns the delivered counts."""
+    counts = delivered_counts(folder)
+    assert set(counts) == expected, f"lost: {sorted(expected - set(counts))}"
+    assert {k: n for k, n in counts.items() if n > 1} == {}, "a reminder went twice"
+    assert ledger_keys() == dict.fromkeys(expected, 1)
+    assert notification_counts() == dict.fromkeys(expected, 1)
+    return counts
+
+
 @pytest.fixture
 def due_groups(tree, operator, person):
     """due_groups(n, admins=2): n dealers of Company A, each with `admins` administrators and one

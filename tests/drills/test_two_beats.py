@@ -10,29 +10,13 @@ import pytest
 
 from groups.models import Role
 
-from .conftest import (
-    DAY,
-    delivered,
-    delivered_counts,
-    enqueue_sweep,
-    ledger_keys,
-    notification_counts,
-    wait_for,
-)
+from .conftest import DAY, assert_each_once, delivered, enqueue_sweep, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 
 
 def sweeps_run(worker) -> int:
     return len(re.findall(r"Task notifications\.tasks\.send_license_reminders\[[^]]+\] succeeded", worker.text()))
-
-
-def assert_each_once(expected, mail_dir):
-    counts = delivered_counts(mail_dir)
-    assert set(counts) == expected, f"lost: {sorted(expected - set(counts))}"
-    assert {k: n for k, n in counts.items() if n > 1} == {}, "a reminder went twice"
-    assert ledger_keys() == dict.fromkeys(expected, 1)
-    assert notification_counts() == dict.fromkeys(expected, 1)
 
 
 def test_the_same_sweep_enqueued_twice_and_run_by_two_workers_at_once_sends_each_once(

@@ -15,6 +15,7 @@ import pytest
 
 from .conftest import (
     DAY,
+    assert_each_once,
     delivered,
     delivered_counts,
     enqueue_sweep,
@@ -52,13 +53,9 @@ def test_a_worker_killed_before_the_smtp_server_accepted_a_mail_loses_and_double
     expected = due_groups(GROUPS, ADMINS)
     w1, w2, before_kill = kill_mid_sweep(private_redis, celery_procs, mail_dir, "before")
     assert before_kill == HOLD_AT - 1
-    counts = delivered_counts(mail_dir)
     by_pid = {m["pid"] for m in delivered(mail_dir)}
     assert by_pid == {w1.pid, w2.pid}, "both workers must have sent part of the sweep"
-    assert set(counts) == expected, f"lost: {sorted(expected - set(counts))}"
-    assert [k for k, n in counts.items() if n > 1] == [], "a reminder went twice"
-    assert ledger_keys() == dict.fromkeys(expected, 1)
-    assert notification_counts() == dict.fromkeys(expected, 1)
+    counts = assert_each_once(expected, mail_dir)
     print(f"\nkill before accept: {before_kill} mails by w1, {counts.total() - before_kill} by w2, "
           f"{counts.total()} in all for {len(expected)} reminders")
 
@@ -104,10 +101,7 @@ def test_a_pool_process_killed_mid_sweep_is_replaced_and_the_sweep_finishes_at_o
     # The same worker, a new pool process: the rest is sent within seconds, not after an hour.
     wait_for(lambda: set(delivered_counts(mail_dir)) == expected, 60, "every reminder after the kill", procs=[w1])
     wait_for(lambda: private_redis.backlog("celery") == (0, 0), 30, "the broker to have nothing left", procs=[w1])
-    counts = delivered_counts(mail_dir)
-    assert [k for k, n in counts.items() if n > 1] == [], "a reminder went twice"
-    assert ledger_keys() == dict.fromkeys(expected, 1)
-    assert notification_counts() == dict.fromkeys(expected, 1)
+    counts = assert_each_once(expected, mail_dir)
     pids = {m["pid"] for m in delivered(mail_dir)}
     assert child in pids and len(pids) == 2, pids
     print(f"\npool process killed: {HOLD_AT - 1} mails before, {counts.total() - HOLD_AT + 1} by its "
