@@ -55,6 +55,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def terminate(proc: subprocess.Popen, *, grace: float) -> None:
+    """SIGTERM, `grace` seconds to exit, then SIGKILL; nothing if it already exited."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class PrivateRedis:
     """A redis-server of the drill's own on a free port, with nothing saved to disk."""
 
@@ -81,13 +93,8 @@ class PrivateRedis:
         return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=2)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            terminate(self.proc, grace=10)
         self.proc = None
 
     def backlog(self, queue: str) -> tuple[int, int]:
@@ -141,13 +148,7 @@ class Proc:
         self.popen.wait(10)
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+        terminate(self.popen, grace=15)
 
 
 @pytest.fixture
